@@ -1,0 +1,146 @@
+"""Presets are exact: torchvision's parameter counts and outputs, and the papers' CIFAR counts
+as derived in ../shared/REFERENCE.md (the row is cited beside each number)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from search_space import PRESET_INFO, PRESETS, build, complexity
+from search_space.interop import load_torchvision
+from search_space.presets import preact_bottleneck_resnet, resnext29, wrn
+
+TORCHVISION = [
+    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "wide_resnet50_2", "wide_resnet101_2",
+    "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+    "mobilenet_v2",
+]
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def randomise_norm_layers(model: nn.Module) -> None:
+    """torchvision initialises BN to the identity; random statistics and affine parameters make
+    the output comparison notice a BN copied to the wrong place."""
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.normal_(0, 0.2)
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+
+
+def test_every_torchvision_model_of_these_families_is_a_preset():
+    families = ("vgg", "resnet", "wide_resnet", "resnext", "mobilenet_v2")
+    names = {n for n in torchvision.models.list_models(module=torchvision.models)
+             if n.startswith(families)}
+    assert names == set(TORCHVISION)
+    assert names <= set(PRESETS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TORCHVISION)
+def test_same_params_and_outputs_as_torchvision(name):
+    torch.manual_seed(0)
+    tv = torchvision.models.get_model(name)  # randomly initialised
+    randomise_norm_layers(tv)
+    ours = build(PRESETS[name])
+    assert n_params(ours) == n_params(tv)
+    load_torchvision(ours, tv)
+    ours.eval(), tv.eval()
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        diff = (ours(x) - tv(x)).abs().max().item()
+    assert diff <= 1e-5
+
+
+def test_load_torchvision_refuses_another_architecture():
+    with pytest.raises(ValueError, match="layer mismatch|architectures differ"):
+        load_torchvision(build(PRESETS["resnet20"]), torchvision.models.resnet18())
+
+
+# Exact parameter counts, ../shared/REFERENCE.md (row cited per entry).
+CIFAR_PARAMS = {
+    # 2.1 He et al. 2015 Table 6, "Exact params, option A [D]"
+    "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
+    "resnet110": 1_727_962, "resnet1202": 19_421_274,
+    # 2.1: the plain nets are the same layers without shortcuts; option A has no parameters,
+    # so plain-20/56 equal ResNet-20/56 (REFERENCE.md 2.1 rows ResNet-20 and ResNet-56).
+    "plain20": 269_722, "plain56": 853_018,
+    # 2.3 stochastic depth uses ResNet-110 (2.1 row ResNet-110); drop-path has no parameters.
+    "resnet110_stochastic_depth": 1_727_962,
+    # 2.2 Table 3 row "ResNet-110 1.7M": pre-activation moves BNs but keeps the same number:
+    # stem BN (32) and the two narrower first-block BNs of stages 2/3 (-32, -64) are traded for
+    # the final BN (128), so the count equals 2.1's 1,727,962.
+    "preact_resnet110": 1_727_962,
+    # 2.2 Table 3/4 rows ResNet-164 and ResNet-1001, "Exact params [D]"
+    "preact_resnet164": 1_703_258, "preact_resnet1001": 10_327_706,
+    # 2.4 Table 5 rows WRN-16-8, WRN-28-10, WRN-40-4
+    "wrn_16_8": 10_961_370, "wrn_28_10": 36_479_194, "wrn_40_4": 8_949_210,
+    # 2.5 Table 7 rows ResNeXt-29 8x64d and 16x64d
+    "resnext29_8x64d": 34_426_698, "resnext29_16x64d": 68_155_210,
+    # 2.8 "torchvision arch with a 10-class head": 2,236,682
+    "mobilenet_v2_cifar": 2_236_682,
+}
+
+
+def test_every_cifar_preset_has_a_pinned_count():
+    cifar = {n for n, info in PRESET_INFO.items() if info.input_size == (3, 32, 32)}
+    assert cifar == set(CIFAR_PARAMS)
+
+
+@pytest.mark.parametrize("name", sorted(CIFAR_PARAMS))
+def test_cifar_preset_params(name):
+    assert complexity(PRESETS[name], (3, 32, 32)).params == CIFAR_PARAMS[name]
+
+
+@pytest.mark.parametrize("name", ["resnet20", "wrn_16_8", "mobilenet_v2_cifar"])
+def test_built_module_has_the_counted_params(name):
+    # complexity counts on the meta device; a real build must agree
+    assert n_params(build(PRESETS[name])) == CIFAR_PARAMS[name]
+
+
+# 2.4 Table 4 (width vs depth), every row, "Exact params [D]"
+WRN_TABLE = {(40, 1): 563_930, (40, 2): 2_243_546, (40, 4): 8_949_210, (40, 8): 35_748_314,
+             (28, 10): 36_479_194, (28, 12): 52_517_850, (22, 8): 17_158_106,
+             (22, 10): 26_797_914, (16, 8): 10_961_370, (16, 10): 17_116_634}
+
+
+@pytest.mark.parametrize("depth, k", sorted(WRN_TABLE))
+def test_wrn_width_vs_depth_table(depth, k):
+    assert complexity(wrn(depth, k), (3, 32, 32)).params == WRN_TABLE[(depth, k)]
+
+
+def test_wrn_40_10_and_preact_constructors():
+    assert complexity(wrn(40, 10), (3, 32, 32)).params == 55_841_754  # 2.4 Table 5, WRN-40-10
+    assert complexity(preact_bottleneck_resnet(164), (3, 32, 32)).params == 1_703_258
+    assert complexity(resnext29(8, 64, num_classes=10), (3, 32, 32)).params == 34_426_698
+
+
+def test_mobilenet_v2_width_1_4():
+    # REFERENCE.md 1.2, "torchvision conventions ... [D]": 6,108,776 params, 582.2 M MACs
+    cx = complexity(PRESETS["mobilenet_v2"].replace(width_mult=1.4), (3, 224, 224))
+    assert cx.params == 6_108_776
+    assert cx.macs / 1e6 == pytest.approx(582.2, abs=0.1)
+    tv = torchvision.models.mobilenet_v2(width_mult=1.4)
+    assert n_params(tv) == 6_108_776
+
+
+def test_presets_adapt_to_a_dataset():
+    net = PRESETS["resnet18"].adapt(num_classes=10, in_channels=1, small_input=True)
+    model = build(net)
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    # the small-image stem keeps 28x28 at full resolution into stage 1
+    assert complexity(net, (1, 28, 28)).layers[0].output_shape == (64, 28, 28)
+
+
+def test_cifar_resnet_option_a_vs_b():
+    # REFERENCE.md 2.1, option-B (1x1 projection) ResNet-20: 272,474
+    from search_space.presets import cifar_resnet
+    assert complexity(cifar_resnet(3, shortcut="B"), (3, 32, 32)).params == 272_474
