@@ -3,20 +3,25 @@
 from .blocks import BLOCKS
 from .build import build
 from .complexity import Complexity, complexity
-from .presets import PRESET_INFO, PRESETS
-from .spec import (
+from .extras import (
     BLOCK_EXTRAS,
-    GLOSSARY,
     BasicExtras,
     BottleneckExtras,
+    DenseExtras,
+    FractalExtras,
+    InceptionExtras,
+    InceptionV3Extras,
     InvertedExtras,
-    Net,
     PlainExtras,
-    Stage,
+    ShuffleExtras,
+    ShuffleV2Extras,
 )
+from .presets import PRESET_INFO, PRESETS
+from .spec import GLOSSARY, Net, Stage
 
 __all__ = [
     "BLOCKS", "BLOCK_EXTRAS", "GLOSSARY", "PRESETS", "PRESET_INFO", "BasicExtras",
-    "BottleneckExtras", "Complexity", "InvertedExtras", "Net", "PlainExtras", "Stage", "build",
-    "complexity",
+    "BottleneckExtras", "Complexity", "DenseExtras", "FractalExtras", "InceptionExtras",
+    "InceptionV3Extras", "InvertedExtras", "Net", "PlainExtras", "ShuffleExtras",
+    "ShuffleV2Extras", "Stage", "build", "complexity",
 ]

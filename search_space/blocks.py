@@ -11,9 +11,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.ops import StochasticDepth
 
-from .spec import BLOCK_EXTRAS, ResolvedBlock, inner_width
+from .extras import BLOCK_EXTRAS
+from .layers import conv, conv_bn, drop_path, residual_shortcut, spatial_conv
+from .spec import ResolvedBlock
 
 BLOCKS: dict[str, type[nn.Module]] = {}
 
@@ -30,53 +31,6 @@ def register(name: str):
         return cls
 
     return add
-
-
-def conv(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, bias: bool = False):
-    return nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, groups=groups, bias=bias)
-
-
-def conv_bn(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: type | None = None):
-    """conv -> BN (-> act); the layout of torchvision's Conv2dNormActivation."""
-    layers: list[nn.Module] = [conv(cin, cout, k, stride, groups), nn.BatchNorm2d(cout)]
-    if act is not None:
-        layers.append(act(inplace=True))
-    return nn.Sequential(*layers)
-
-
-def drop_path(rate: float) -> nn.Module:
-    """Per-sample stochastic depth, scaled by 1/survival in training, identity in eval."""
-    return StochasticDepth(rate, mode="row") if rate > 0 else nn.Identity()
-
-
-class ZeroPadShortcut(nn.Module):
-    """He et al. 2015 option A: subsample by the stride, zero-pad new channels (no params)."""
-
-    def __init__(self, cin: int, cout: int, stride: int):
-        super().__init__()
-        if cout < cin:
-            raise ValueError(f"shortcut A cannot reduce channels ({cin} -> {cout}); use B")
-        self.stride = stride
-        self.pad_before = (cout - cin) // 2
-        self.pad_after = cout - cin - self.pad_before
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride > 1:
-            x = x[:, :, :: self.stride, :: self.stride]
-        return F.pad(x, (0, 0, 0, 0, self.pad_before, self.pad_after))
-
-
-def residual_shortcut(kind: str, cin: int, cout: int, stride: int, bn: bool = True):
-    """Shortcut of a residual block: identity when shapes agree, else A (pad) or B (1x1 conv,
-    with BN after it in post-activation nets; pre-activation projections are a bare conv)."""
-    if kind == "none":
-        return None
-    if cin == cout and stride == 1:
-        return nn.Identity()
-    if kind == "A":
-        return ZeroPadShortcut(cin, cout, stride)
-    projection = conv(cin, cout, 1, stride)
-    return nn.Sequential(projection, nn.BatchNorm2d(cout)) if bn else projection
 
 
 class ResidualBase(nn.Module):
@@ -116,7 +70,7 @@ class BasicBlock(ResidualBase):
         super().__init__()
         ex = rb.extras
         self.preact = ex.preact
-        cin, w, g = rb.in_width, rb.width, rb.groups
+        cin, w, g = rb.in_width, rb.out_width, rb.groups
         if self.preact:
             self.bn_in = nn.BatchNorm2d(cin)
         self.conv1 = conv(cin, w, 3, rb.stride, g)
@@ -144,7 +98,7 @@ class Bottleneck(ResidualBase):
         super().__init__()
         ex = rb.extras
         self.preact = ex.preact
-        cin, w, inner = rb.in_width, rb.width, inner_width(rb)
+        cin, w, inner = rb.in_width, rb.out_width, rb.inner_width
         s1, s3 = (rb.stride, 1) if ex.stride_on == "1x1" else (1, rb.stride)
         if self.preact:
             self.bn_in = nn.BatchNorm2d(cin)
@@ -181,7 +135,7 @@ class InvertedResidual(nn.Module):
     def __init__(self, rb: ResolvedBlock):
         super().__init__()
         ex = rb.extras
-        cin, w, inner = rb.in_width, rb.width, inner_width(rb)
+        cin, w, inner = rb.in_width, rb.out_width, rb.inner_width
         # Layout of torchvision's InvertedResidual.conv, so weights pair up by position.
         self.expand = conv_bn(cin, inner, 1, act=nn.ReLU6) if rb.expansion != 1 else None
         if self.expand is None and inner != cin:
@@ -208,20 +162,40 @@ class InvertedResidual(nn.Module):
 
 @register("plain")
 class PlainConv(nn.Module):
-    """Plain (VGG) layer: [2x2 max-pool if stride 2] -> 3x3 conv (w, with bias) -> [BN] -> ReLU.
-    One block is one conv layer; a stage of depth d is d of them. No residual, so no drop-path."""
+    """Plain layer (VGG, AlexNet): [max-pool if stride 2] -> k x k conv (w, with bias) -> [BN]
+    -> ReLU. One block is one conv layer; a stage of depth d is d of them. No residual, so no
+    drop-path. extras.factorize replaces the k x k conv by its factorisation (layers.py)."""
 
     def __init__(self, rb: ResolvedBlock):
         super().__init__()
-        self.pool = nn.MaxPool2d(2, 2) if rb.stride == 2 else nn.Identity()
-        self.conv = conv(rb.in_width, rb.width, 3, 1, rb.groups, bias=True)
-        self.bn = nn.BatchNorm2d(rb.width) if rb.extras.batchnorm else nn.Identity()
-        self.act = nn.ReLU(inplace=True)
+        ex = rb.extras
+        if rb.stride == 2:
+            self.pool = nn.MaxPool2d(2, 2) if ex.pool == "2x2" else nn.MaxPool2d(3, 2)
+        else:
+            self.pool = nn.Identity()
+
+        def unit(cin, cout, kernel, stride, padding, groups):
+            layers = [nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups, bias=True)]
+            if ex.batchnorm:
+                layers.append(nn.BatchNorm2d(cout))
+            return nn.Sequential(*layers, nn.ReLU(inplace=True))
+
+        if ex.factorize == "none" or ex.kernel == 1:
+            # flat layout (conv, bn, act) as torchvision's VGG/AlexNet features
+            self.conv = conv(rb.in_width, rb.out_width, ex.kernel, 1, rb.groups, bias=True)
+            self.bn = nn.BatchNorm2d(rb.out_width) if ex.batchnorm else nn.Identity()
+            self.act = nn.ReLU(inplace=True)
+        else:
+            self.conv = spatial_conv(rb.in_width, rb.out_width, ex.kernel, 1, ex.factorize, unit)
+            self.bn = self.act = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.bn(self.conv(self.pool(x))))
 
 
+# The other families register themselves on import.
+from . import dense, fractal, inception, shuffle  # noqa: E402,F401
+
 missing = sorted(set(BLOCK_EXTRAS) - set(BLOCKS))
 if missing:  # a spec entry without a module would fail only when a point uses it
-    raise RuntimeError(f"blocks {missing} have extras in spec.py but no module in BLOCKS")
+    raise RuntimeError(f"blocks {missing} have extras in extras.py but no module in BLOCKS")

@@ -12,9 +12,19 @@ from torch import nn
 _WEIGHTED = (nn.Conv2d, nn.BatchNorm2d, nn.Linear)
 
 
+# Top-level names of auxiliary classifiers: ours ("aux") and torchvision's. torchvision
+# registers Inception-v3's AuxLogits in the middle of the network, so auxiliary layers are
+# paired among themselves, after the main path's.
+_AUX_ROOTS = ("aux", "aux1", "aux2", "AuxLogits")
+
+
 def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Conv, BN and linear layers in registration order."""
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, _WEIGHTED)]
+    """Conv, BN and linear layers: the main path's, then the auxiliary heads', each in
+    registration order."""
+    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, _WEIGHTED)]
+    main = [(n, m) for n, m in layers if n.split(".")[0] not in _AUX_ROOTS]
+    aux = [(n, m) for n, m in layers if n.split(".")[0] in _AUX_ROOTS]
+    return main + aux
 
 
 def _signature(m: nn.Module) -> tuple:

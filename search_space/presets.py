@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .spec import BasicExtras, BottleneckExtras, Net, PlainExtras, Stage
+from .extras import (
+    BasicExtras,
+    BottleneckExtras,
+    DenseExtras,
+    FractalExtras,
+    InceptionExtras,
+    InceptionV3Extras,
+    PlainExtras,
+    ShuffleExtras,
+)
+from .spec import Net, Stage
 
 
 @dataclass(frozen=True)
@@ -199,7 +209,173 @@ def resnext29(cardinality: int, bottleneck_width: int, num_classes: int = 10) ->
 for _c in (8, 16):
     _add(f"resnext29_{_c}x64d", resnext29(_c, 64), "resnext", "Xie et al. 2017 Table 7", CIFAR)
 
+# ---- GoogLeNet (Szegedy et al. 2015, Table 1) -------------------------------------------------
+# Each Inception module is a stage of depth 1 (their branch widths differ). Stride 2 = the
+# max-pool before 4a and 5a. torchvision deviations kept by the `googlenet*` presets: BN after
+# every conv, a 3x3 conv in the "5x5" branch (pytorch/vision#906) and a 2x2 pool before 5a.
+_GOOGLENET = (  # name, b1, b3_reduce, b3, b5_reduce, b5, pool_proj, stride
+    ("3a", 64, 96, 128, 16, 32, 32, 1), ("3b", 128, 128, 192, 32, 96, 64, 1),
+    ("4a", 192, 96, 208, 16, 48, 64, 2), ("4b", 160, 112, 224, 24, 64, 64, 1),
+    ("4c", 128, 128, 256, 24, 64, 64, 1), ("4d", 112, 144, 288, 32, 64, 64, 1),
+    ("4e", 256, 160, 320, 32, 128, 128, 1), ("5a", 256, 160, 320, 32, 128, 128, 2),
+    ("5b", 384, 192, 384, 48, 128, 128, 1),
+)
+
+
+def googlenet(*, aux: bool, b5_kernel: int = 3, pool_5a: str = "2x2", dropout: float = 0.2,
+              num_classes: int = 1000) -> Net:
+    """GoogLeNet; aux heads after 4a and 4d (stages 2 and 5) when `aux`."""
+    stages = tuple(
+        Stage("inception", depth=1, width=b1 + b3 + b5 + pp, stride=stride,
+              extras=InceptionExtras(b1=b1, b3_reduce=b3r, b3=b3, b5_reduce=b5r, b5=b5,
+                                     pool_proj=pp, b5_kernel=b5_kernel,
+                                     pool=pool_5a if name == "5a" else "3x3"))
+        for name, b1, b3r, b3, b5r, b5, pp, stride in _GOOGLENET
+    )
+    return Net(stages=stages, stem="googlenet", stem_width=64, dropout=dropout,
+               num_classes=num_classes, aux_after=(2, 5) if aux else (), aux_head="googlenet")
+
+
+_add("googlenet", googlenet(aux=False), "googlenet",
+     "Szegedy et al. 2015 Table 1; torchvision googlenet as its weights (no aux heads)")
+_add("googlenet_aux", googlenet(aux=True), "googlenet",
+     "torchvision googlenet(aux_logits=True): both auxiliary classifiers")
+# The paper's true 5x5 branch and 3x3/2 pool before 5a, dropout 0.4; BN convs kept.
+_add("googlenet_5x5", googlenet(aux=False, b5_kernel=5, pool_5a="3x3", dropout=0.4), "googlenet",
+     "Szegedy et al. 2015 Table 1 with the 5x5 branch (REFERENCE.md 1.1 note)")
+
+
+# ---- Inception-v3 (Szegedy et al. 2016, Table 1), torchvision layout, 299x299 -----------------
+def inception_v3(*, aux: bool, num_classes: int = 1000) -> Net:
+    """Inception-v3: 3 x A (35x35), B, 4 x C (17x17), D, 2 x E (8x8); aux head after 6e."""
+    plan = (("A", 1, {"pool_features": 32}), ("A", 1, {"pool_features": 64}),
+            ("A", 1, {"pool_features": 64}), ("B", 2, {}), ("C", 1, {"channels_7x7": 128}),
+            ("C", 1, {"channels_7x7": 160}), ("C", 1, {"channels_7x7": 160}),
+            ("C", 1, {"channels_7x7": 192}), ("D", 2, {}), ("E", 1, {}), ("E", 1, {}))
+    stages, cin = [], 192
+    for module, stride, kw in plan:
+        extras = InceptionV3Extras(module=module, **kw)
+        width = extras.out_width(cin, 0, stride)
+        stages.append(Stage("inception_v3", 1, width, stride=stride, extras=extras))
+        cin = width
+    return Net(stages=tuple(stages), stem="inception_v3", stem_width=192, dropout=0.5,
+               num_classes=num_classes, aux_after=(7,) if aux else (), aux_head="inception_v3")
+
+
+_INCEPTION_INPUT = (3, 299, 299)
+_add("inception_v3", inception_v3(aux=True), "inception_v3",
+     "Szegedy et al. 2016; torchvision inception_v3 (its num_params counts the aux head)",
+     _INCEPTION_INPUT)
+_add("inception_v3_no_aux", inception_v3(aux=False), "inception_v3",
+     "torchvision inception_v3(aux_logits=False)", _INCEPTION_INPUT)
+
+
+# ---- DenseNet (Huang et al. 2017) ---------------------------------------------------------------
+def densenet(k: int, layers: tuple[int, ...], *, stem: str, stem_width: int, bottleneck: bool,
+             compression: float, num_classes: int) -> Net:
+    """Dense stages of `layers` layers (growth rate k), a transition before each but the first."""
+    extras = DenseExtras(bottleneck=bottleneck, compression=compression)
+    return Net(
+        stages=tuple(Stage("dense", n, k, stride=1 if i == 0 else 2, extras=extras)
+                     for i, n in enumerate(layers)),
+        stem=stem, stem_width=stem_width, head="preact_pool_fc", num_classes=num_classes,
+    )
+
+
+# DenseNet-BC for ImageNet (paper Table 1; torchvision densenet121/161/169/201)
+for _d, (_k, _layers, _stem) in {121: (32, (6, 12, 24, 16), 64), 161: (48, (6, 12, 36, 24), 96),
+                                 169: (32, (6, 12, 32, 32), 64),
+                                 201: (32, (6, 12, 48, 32), 64)}.items():
+    _add(f"densenet{_d}", densenet(_k, _layers, stem="imagenet", stem_width=_stem,
+                                   bottleneck=True, compression=0.5, num_classes=1000),
+         "densenet", f"Huang et al. 2017 Table 1; torchvision densenet{_d}")
+# CIFAR DenseNets (paper Table 2): 3 dense blocks of (L-4)/3 layers (plain) or (L-4)/6
+# (bottleneck); a bare 3x3 stem of 16 (2k for BC).
+_add("densenet40_k12", densenet(12, (12, 12, 12), stem="cifar_preact", stem_width=16,
+                                bottleneck=False, compression=1.0, num_classes=10),
+     "densenet", "Huang et al. 2017 Table 2, DenseNet (L=40, k=12)", CIFAR)
+for _d, _k in ((100, 12), (250, 24)):
+    _n = (_d - 4) // 6
+    _add(f"densenet_bc_{_d}_k{_k}",
+         densenet(_k, (_n, _n, _n), stem="cifar_preact", stem_width=2 * _k, bottleneck=True,
+                  compression=0.5, num_classes=10),
+         "densenet", f"Huang et al. 2017 Table 2, DenseNet-BC (L={_d}, k={_k})", CIFAR)
+
+
+# ---- ShuffleNet v1 (Zhang et al. 2017, Table 1) and v2 (Ma et al. 2018, Table 5) --------------
+_SHUFFLE_V1_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # stage-2 output at 1x
+
+
+def shufflenet_v1(groups: int, scale: float = 1.0, num_classes: int = 1000) -> Net:
+    """ShuffleNet v1 (g groups, scale s): stages of 4/8/4 units, widths c/2c/4c, bottleneck
+    w/4, the first 1x1 of stage 2 ungrouped; scale via the width multiplier (stem included)."""
+    c = _SHUFFLE_V1_WIDTHS[groups]
+    return Net(
+        stages=tuple(
+            Stage("shuffle", n, c * m, stride=2, groups=groups, expansion=0.25,
+                  extras=ShuffleExtras(ungrouped_first=i == 0))
+            for i, (n, m) in enumerate(((4, 1), (8, 2), (4, 4)))
+        ),
+        stem="shufflenet", stem_width=24, width_mult=scale, num_classes=num_classes,
+    )
+
+
+for _g in _SHUFFLE_V1_WIDTHS:
+    _add(f"shufflenet_v1_g{_g}", shufflenet_v1(_g), "shufflenet_v1",
+         f"Zhang et al. 2017 Table 1, ShuffleNet 1x (g = {_g})")
+# 0.5x and 0.25x only for g = 3: for g = 2, 4, 8 the paper's rounding rule is unknown
+# (REFERENCE.md 1.3, note *).
+for _s, _tag in ((0.5, "x0_5"), (0.25, "x0_25")):
+    _add(f"shufflenet_v1_{_tag}_g3", shufflenet_v1(3, _s), "shufflenet_v1",
+         f"Zhang et al. 2017 Table 2, ShuffleNet {_s}x (g = 3)")
+
+_SHUFFLE_V2 = {"x0_5": ((48, 96, 192), 1024), "x1_0": ((116, 232, 464), 1024),
+               "x1_5": ((176, 352, 704), 1024), "x2_0": ((244, 488, 976), 2048)}
+for _tag, (_widths, _head) in _SHUFFLE_V2.items():
+    _add(f"shufflenet_v2_{_tag}",
+         Net(stages=_stages("shuffle_v2", _widths, (4, 8, 4), (2, 2, 2)), stem="shufflenet",
+             stem_width=24, head="conv_relu_pool_fc", head_width=_head, num_classes=1000),
+         "shufflenet_v2", f"Ma et al. 2018 Table 5; torchvision shufflenet_v2_{_tag}")
+
+
+# ---- AlexNet, torchvision's single-tower "one weird trick" variant (Krizhevsky 2014) ---------
+_add("alexnet",
+     Net(stages=(Stage("plain", 1, 192, extras=PlainExtras(kernel=5)),
+                 Stage("plain", 1, 384, stride=2, extras=PlainExtras(pool="3x3")),
+                 Stage("plain", 2, 256)),
+         stem="alexnet", stem_width=64, head="alexnet", dropout=0.5, num_classes=1000),
+     "alexnet", "torchvision alexnet (Krizhevsky 2014, one tower)")
+
+
+# ---- FractalNet (Larsson et al. 2017, Section 4), CIFAR ---------------------------------------
+def fractalnet(columns: int, num_classes: int = 10) -> Net:
+    """B = 5 fractal blocks of C columns (depth 5 * 2^(C-1)), widths 64/128/256/512/512, a 2x2
+    max-pool after each, per-block dropout 0/0.1/0.2/0.3/0.4 and drop-path (local 0.15, global
+    for half the mini-batches), as Section 4 describes. No stem: the first block sees the image.
+
+    Parameter count, derived from that description (pinned in tests/test_presets.py): a block
+    of C columns has 2^C - 1 convs, C of them reading the block input (each column's first
+    layer) and the rest its output width; every conv is 3x3 without bias, followed by BN
+    (2 x width), and the head is a 512 x classes FC. For C = 3 (20 layers) that is 33,698,880
+    conv weights + 20,608 BN + 5,130 FC = 33,724,618; for C = 4 (40 layers) 76,106,634. The
+    38.6M commonly quoted for FractalNet-20 is unverified (REFERENCE.md 2.7) and does not match;
+    the 22.9M quoted for 40 layers cannot hold for the same widths, since doubling the depth of
+    every column adds weights.
+    """
+    return Net(
+        stages=tuple(Stage("fractal", 1, w, stride=2,
+                           extras=FractalExtras(columns=columns, dropout=drop))
+                     for w, drop in zip((64, 128, 256, 512, 512), (0.0, 0.1, 0.2, 0.3, 0.4),
+                                        strict=True)),
+        stem="none", num_classes=num_classes,
+    )
+
+
+_add("fractalnet20", fractalnet(3), "fractalnet", "Larsson et al. 2017, 20 layers (C = 3)", CIFAR)
+_add("fractalnet40", fractalnet(4), "fractalnet", "Larsson et al. 2017, 40 layers (C = 4)", CIFAR)
+
 # The module-level loop names are not part of the API.
-del _name, _depths, _bn, _d, _c, _w, _n, _k
-__all__ = ["PRESETS", "PRESET_INFO", "PresetInfo", "cifar_resnet", "preact_bottleneck_resnet",
-           "wrn", "resnext29"]
+del _name, _depths, _bn, _d, _c, _w, _n, _k, _g, _s, _tag, _widths, _head, _layers, _stem
+__all__ = ["PRESETS", "PRESET_INFO", "PresetInfo", "cifar_resnet", "densenet", "fractalnet",
+           "googlenet", "inception_v3", "preact_bottleneck_resnet", "resnext29", "shufflenet_v1",
+           "wrn"]

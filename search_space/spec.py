@@ -15,16 +15,25 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .extras import BLOCK_EXTRAS, Extras
+
 # --------------------------------------------------------------------------------------------
 # Glossary: every axis of the space, defined once.
 # --------------------------------------------------------------------------------------------
 
 GLOSSARY: dict[str, str] = {
-    "block": "block type of a stage: one of BLOCK_EXTRAS (plain, basic, bottleneck, inverted)",
+    "block": "block type of a stage: one of BLOCK_EXTRAS (plain, basic, bottleneck, inverted, "
+    "inception, inception_v3, dense, shuffle, shuffle_v2, fractal)",
     "depth": "number of blocks in a stage (scaled by Net.depth_mult, rounded up)",
-    "width": "output channels of every block in a stage (scaled by Net.width_mult)",
+    "width": (
+        "output channels of every block in a stage (scaled by Net.width_mult); for dense "
+        "layers the growth rate k, the channels each layer appends"
+    ),
     "stride": "stride of the first block of a stage; the other blocks have stride 1",
-    "groups": "groups of the spatial conv (ResNeXt cardinality)",
+    "groups": (
+        "groups of the spatial conv (ResNeXt cardinality); for shuffle units, groups of the "
+        "1x1 convs"
+    ),
     "expansion": (
         "inner width / reference width. Bottleneck: reference = output width "
         "(ResNet-50 0.25, WRN-50-2 0.5). Inverted: reference = input width (MobileNetV2 t = 6)"
@@ -33,78 +42,57 @@ GLOSSARY: dict[str, str] = {
         "stochastic depth: drop rate of the last block; block l of L (1-based) drops its "
         "residual branch with probability drop_path * l / L (Huang et al. 2016, linear decay)"
     ),
-    "extras": "typed per-block fields; see the *Extras dataclasses (BLOCK_EXTRAS)",
+    "extras": "typed per-block fields; see the *Extras dataclasses in extras.py",
+    "aux_after": "stage indices followed by an auxiliary classifier (GoogLeNet, Inception-v3)",
     "width_mult": "global multiplier on every stage width, the stem and the head width",
     "depth_mult": "global multiplier on every stage depth (rounded up)",
     "round_to": "scaled widths are rounded to a multiple of this (MobileNetV2 uses 8)",
 }
 
-STEMS = ("imagenet", "cifar", "cifar_preact", "mobilenet_v2", "mobilenet_v2_small", "none")
-"""imagenet: 7x7/2 conv-BN-ReLU + 3x3/2 max-pool. cifar: 3x3/1 conv-BN-ReLU. cifar_preact: a
-bare 3x3/1 conv (pre-activation blocks normalise their own input). mobilenet_v2: 3x3/2
-conv-BN-ReLU6; mobilenet_v2_small: the same at stride 1. none: no stem (VGG)."""
+# Stem -> its spatial reductions as (kernel, stride, padding, ceil_mode), for `validate`.
+STEM_STEPS: dict[str, tuple[tuple[int, int, int, bool], ...]] = {
+    "imagenet": ((7, 2, 3, False), (3, 2, 1, False)),
+    "cifar": (),
+    "cifar_preact": (),
+    "mobilenet_v2": ((3, 2, 1, False),),
+    "mobilenet_v2_small": (),
+    "googlenet": ((7, 2, 3, False), (3, 2, 0, True), (3, 2, 0, True)),
+    "inception_v3": ((3, 2, 0, False), (3, 1, 0, False), (3, 2, 0, False), (3, 1, 0, False),
+                     (3, 2, 0, False)),
+    "shufflenet": ((3, 2, 1, False), (3, 2, 1, False)),
+    "alexnet": ((11, 4, 2, False), (3, 2, 0, False)),
+    "none": (),
+}
+STEMS = tuple(STEM_STEPS)
+"""imagenet: 7x7/2 conv-BN-ReLU + 3x3/2 max-pool (ResNet, DenseNet). cifar: 3x3/1 conv-BN-ReLU.
+cifar_preact: a bare 3x3/1 conv (pre-activation blocks normalise their own input).
+mobilenet_v2: 3x3/2 conv-BN-ReLU6; mobilenet_v2_small: the same at stride 1. googlenet: 7x7/2,
+max-pool, 1x1, 3x3 (3 x stem_width), max-pool. inception_v3: 3x3/2, 3x3, 3x3, max-pool, 1x1, 3x3,
+max-pool (inner widths 32/32/64/80, output stem_width). shufflenet: 3x3/2 conv-BN-ReLU + 3x3/2
+max-pool. alexnet: 11x11/4 conv-ReLU + 3x3/2 max-pool. none: no stem (VGG, FractalNet)."""
 
-HEADS = ("pool_fc", "preact_pool_fc", "conv_pool_fc", "vgg")
+HEAD_STEPS: dict[str, tuple[tuple[int, int, int, bool], ...]] = {
+    "pool_fc": (),
+    "preact_pool_fc": (),
+    "conv_pool_fc": (),
+    "conv_relu_pool_fc": (),
+    "vgg": ((2, 2, 0, False),),
+    "alexnet": ((3, 2, 0, False),),
+}
+HEADS = tuple(HEAD_STEPS)
 """pool_fc: global average pool -> dropout -> FC. preact_pool_fc: BN-ReLU first (pre-activation
 nets end un-normalised). conv_pool_fc: 1x1 conv to head_width -> BN -> ReLU6 -> pool -> dropout
--> FC (MobileNetV2). vgg: 2x2 max-pool -> adaptive 7x7 avg-pool -> FC 4096 -> FC 4096 -> FC,
-ReLU and dropout between the FCs."""
+-> FC (MobileNetV2); conv_relu_pool_fc: the same with ReLU (ShuffleNet v2's conv5). vgg: 2x2
+max-pool -> adaptive 7x7 avg-pool -> FC 4096 -> FC 4096 -> FC, ReLU and dropout between the FCs.
+alexnet: 3x3/2 max-pool -> adaptive 6x6 avg-pool -> dropout -> FC 4096 -> dropout -> FC 4096 ->
+FC."""
 
-# Stems and the input-size reduction they apply (stride product), for `validate`.
+AUX_HEADS = {"googlenet": 0.3, "inception_v3": 0.4}
+"""Auxiliary classifier kind -> its loss weight: GoogLeNet's paper (0.3 per head); Inception-v3
+as the authors' TF-slim training code (0.4)."""
+
+# Stems with a small-image twin, for `Net.adapt(small_input=True)`.
 _SMALL_INPUT_STEM = {"imagenet": "cifar", "mobilenet_v2": "mobilenet_v2_small"}
-
-
-# --------------------------------------------------------------------------------------------
-# Typed per-block extras. Each block type has one frozen dataclass of small hashable fields.
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlainExtras:
-    """VGG conv stack: conv3x3 (-> BN) -> ReLU per layer; stride 2 = 2x2 max-pool first."""
-
-    batchnorm: bool = False
-
-
-@dataclass(frozen=True)
-class BasicExtras:
-    """Two 3x3 convs. preact: BN-ReLU before each conv (He et al. 2016).
-    shortcut: B = 1x1 projection where the shape changes, identity elsewhere; A = strided
-    subsample + zero-padded channels, no parameters (He et al. 2015, CIFAR); none = plain net.
-    dropout: between the two convs (WRN)."""
-
-    preact: bool = False
-    shortcut: Literal["B", "A", "none"] = "B"
-    dropout: float = 0.0
-
-
-@dataclass(frozen=True)
-class BottleneckExtras:
-    """1x1 -> 3x3 -> 1x1. stride_on: 3x3 as torchvision (ResNet v1.5) or 1x1 as the original
-    paper (v1). preact and shortcut as in BasicExtras."""
-
-    preact: bool = False
-    shortcut: Literal["B", "A", "none"] = "B"
-    stride_on: Literal["3x3", "1x1"] = "3x3"
-
-
-@dataclass(frozen=True)
-class InvertedExtras:
-    """MobileNetV2 inverted residual. activation: after the projection to the bottleneck
-    (linear is the paper's choice, Fig. 6a). shortcut: between bottlenecks (the paper), between
-    expansions (around the depthwise conv, Fig. 6b), or none."""
-
-    activation: Literal["linear", "relu6", "relu"] = "linear"
-    shortcut: Literal["bottleneck", "expansion", "none"] = "bottleneck"
-
-
-BLOCK_EXTRAS: dict[str, type] = {
-    "plain": PlainExtras,
-    "basic": BasicExtras,
-    "bottleneck": BottleneckExtras,
-    "inverted": InvertedExtras,
-}
-"""Block type -> its extras dataclass. `blocks.BLOCKS` must register exactly these names."""
 
 
 def _coerce(value: Any, annotation: Any, where: str) -> Any:
@@ -112,9 +100,18 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     origin = typing.get_origin(annotation)
     if origin is Literal:
         choices = typing.get_args(annotation)
-        if value not in choices:
-            raise ValueError(f"{where}={value!r} is not one of {list(choices)}")
-        return value
+        for choice in choices:  # "5" from MLflow matches the int choice 5
+            if value == choice and type(value) is type(choice):
+                return value
+            if isinstance(value, str) and value == str(choice):
+                return choice
+        raise ValueError(f"{where}={value!r} is not one of {list(choices)}")
+    if origin is tuple:  # tuple[int, ...]; flat() writes it as "2,5"
+        if isinstance(value, str):
+            value = [v for v in value.strip("()[] ").replace(" ", "").split(",") if v]
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"{where}={value!r} is not a list of ints")
+        return tuple(_coerce(v, int, where) for v in value)
     if annotation is bool:
         if isinstance(value, bool):
             return value
@@ -227,12 +224,28 @@ class ResolvedBlock:
     index: int  # within the stage
     block: str
     in_width: int
-    width: int
+    width: int  # the stage's (scaled) width axis
     stride: int
     groups: int
     expansion: float
     extras: Any
     drop_path: float
+    out_width: int = -1  # channels the block emits; -1 = derive from the extras
+    inner_width: int = -1  # width inside the block; -1 = derive from expansion
+
+    def __post_init__(self) -> None:
+        if self.out_width < 0:
+            out = self.extras.out_width(self.in_width, self.width, self.stride)
+            object.__setattr__(self, "out_width", out)
+        if self.inner_width < 0:
+            # Reference width of `expansion`: the input for inverted blocks (MobileNetV2's t),
+            # the output for bottleneck and shuffle blocks (ResNet's 0.25, ShuffleNet's 1/4).
+            reference = self.in_width if self.block == "inverted" else self.width
+            object.__setattr__(self, "inner_width", max(1, round(reference * self.expansion)))
+
+    @property
+    def where(self) -> str:
+        return f"stages.{self.stage}"
 
     def label(self) -> str:
         return f"stages.{self.stage}.{self.index}"
@@ -266,6 +279,8 @@ class Net:
     depth_mult: float = 1.0
     round_to: int = 1
     drop_path: float = 0.0
+    aux_after: tuple[int, ...] = ()  # stage indices followed by an auxiliary classifier
+    aux_head: Literal["googlenet", "inception_v3"] = "googlenet"
     name: str = field(default="", compare=False)  # preset label; not part of the point
 
     def __post_init__(self) -> None:
@@ -288,8 +303,8 @@ class Net:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
         if self.stem != "none" and self.stem_width < 1:
             raise ValueError(f"stem_width={self.stem_width} must be >= 1")
-        if self.head == "conv_pool_fc" and self.head_width < 1:
-            raise ValueError(f"head_width={self.head_width} must be >= 1 for head conv_pool_fc")
+        if self.head.startswith("conv_") and self.head_width < 1:
+            raise ValueError(f"head_width={self.head_width} must be >= 1 for head {self.head}")
         if not 0.0 <= self.drop_path < 1.0:
             raise ValueError(f"drop_path={self.drop_path} must be in [0, 1)")
         if not 0.0 <= self.dropout < 1.0:
@@ -297,7 +312,19 @@ class Net:
         for name in ("width_mult", "depth_mult"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}={getattr(self, name)} must be > 0")
-        self.blocks()  # resolves widths and checks groups against the channels they split
+        if list(self.aux_after) != sorted(set(self.aux_after)) or any(
+            not 0 <= i < len(stages) - 1 for i in self.aux_after
+        ):
+            raise ValueError(
+                f"aux_after={self.aux_after} must be increasing stage indices below the last "
+                f"stage ({len(stages) - 1})"
+            )
+        if self.width_mult != 1.0 and any(s.block == "inception_v3" for s in stages):
+            raise ValueError(
+                f"width_mult={self.width_mult}: Inception-v3 modules have fixed inner widths; "
+                "scale pool_features/channels_7x7 instead"
+            )
+        self.blocks()  # resolves widths and runs every block's own checks
 
     # ---- resolution -----------------------------------------------------------------------
 
@@ -309,16 +336,25 @@ class Net:
 
     @property
     def stem_out(self) -> int:
-        return self.in_channels if self.stem == "none" else self.scaled(self.stem_width)
+        if self.stem == "none":
+            return self.in_channels
+        if self.stem == "googlenet":  # 1x1 to stem_width, then 3x3 to 3 x stem_width
+            return 3 * self.scaled(self.stem_width)
+        return self.scaled(self.stem_width)
+
+    @property
+    def aux_weights(self) -> tuple[float, ...]:
+        """Loss weight of each auxiliary head, as the papers train them."""
+        return (AUX_HEADS[self.aux_head],) * len(self.aux_after)
 
     @property
     def head_in(self) -> int:
-        return self.blocks()[-1].width
+        return self.blocks()[-1].out_width
 
     @property
     def head_out(self) -> int:
         """Channels the final FC sees. MobileNetV2 never shrinks its head below head_width."""
-        if self.head == "conv_pool_fc":
+        if self.head in ("conv_pool_fc", "conv_relu_pool_fc"):
             return make_divisible(self.head_width * max(1.0, self.width_mult), self.round_to)
         return self.head_in
 
@@ -330,6 +366,7 @@ class Net:
         in_width = self.stem_out
         for si, (stage, depth) in enumerate(zip(self.stages, depths, strict=True)):
             width = self.scaled(stage.width)
+            extras = self._scaled_extras(stage.extras)
             for bi in range(depth):
                 position = len(out) + 1  # 1-based index over the whole net (Huang et al.)
                 rb = ResolvedBlock(
@@ -341,13 +378,24 @@ class Net:
                     stride=stage.stride if bi == 0 else 1,
                     groups=stage.groups,
                     expansion=stage.expansion,
-                    extras=stage.extras,
+                    extras=extras,
                     drop_path=self.drop_path * position / total,
                 )
-                _check_groups(rb)
+                rb.extras.check(rb)
                 out.append(rb)
-                in_width = width
+                in_width = rb.out_width
         return out
+
+    def _scaled_extras(self, extras: Extras) -> Extras:
+        """Extras with their channel-count fields (metadata width=True) scaled."""
+        if self.width_mult == 1:
+            return extras
+        changes = {
+            f.name: self.scaled(getattr(extras, f.name))
+            for f in dataclasses.fields(extras)
+            if f.metadata.get("width")
+        }
+        return dataclasses.replace(extras, **changes) if changes else extras
 
     def validate(self, input_size: tuple[int, int, int] | tuple[int, int] | int) -> None:
         """Raise ValueError if the input channels differ or a feature map shrinks below 1 px."""
@@ -363,8 +411,16 @@ class Net:
         else:
             h, w = input_size
         size = input_size if isinstance(input_size, int) else tuple(input_size)
-        for where, reduce in _size_steps(self):
-            h, w = reduce(h), reduce(w)
+        for where, step in _size_steps(self):
+            if step is None:
+                aux = min(_reduce(_reduce(n, (5, 3, 0, False)), (5, 1, 0, False)) for n in (h, w))
+                if aux < 1:
+                    raise ValueError(
+                        f"input {size} is too small for the {where} ({h}x{w} there, needs 17); "
+                        "use a larger input or drop aux_after"
+                    )
+                continue
+            h, w = _reduce(h, step), _reduce(w, step)
             if h < 1 or w < 1:
                 raise ValueError(
                     f"stride sequence shrinks a {size} input below 1 pixel at {where}; "
@@ -444,7 +500,7 @@ class Net:
         out: dict[str, Any] = {}
         for k, v in self.to_dict().items():
             if k != "stages":
-                out[k] = v
+                out[k] = ",".join(map(str, v)) if isinstance(v, tuple) else v
         out["num_stages"] = len(self.stages)
         for i, s in enumerate(self.to_dict()["stages"]):
             for k, v in s.items():
@@ -486,43 +542,27 @@ class Net:
         return cls.from_dict(top)
 
 
-def _check_groups(rb: ResolvedBlock) -> None:
-    """groups must divide every channel count its conv splits."""
-    where = f"stages.{rb.stage}.groups={rb.groups}"
-    if rb.block == "bottleneck":
-        inner = inner_width(rb)
-        if inner % rb.groups:
-            raise ValueError(f"{where} does not divide the bottleneck width {inner}")
-    elif rb.block in ("basic", "plain"):
-        for ch in (rb.in_width, rb.width):
-            if ch % rb.groups:
-                raise ValueError(f"{where} does not divide {ch} channels")
-    elif rb.groups != 1:
-        raise ValueError(f"{where}: block {rb.block!r} takes no groups (its 3x3 is depthwise)")
+def _reduce(n: int, step: tuple[int, int, int, bool]) -> int:
+    """Output size of a conv or pool (kernel, stride, padding, ceil_mode) on n pixels, as torch."""
+    k, stride, pad, ceil = step
+    span = n + 2 * pad - k
+    if span < 0:
+        return 0
+    out = (-(-span // stride) if ceil else span // stride) + 1
+    if ceil and (out - 1) * stride >= n + pad:  # torch: the last window must start inside
+        out -= 1
+    return out
 
 
-def inner_width(rb: ResolvedBlock) -> int:
-    """Width inside a block: bottleneck = expansion x output width; inverted = x input width."""
-    reference = rb.in_width if rb.block == "inverted" else rb.width
-    return max(1, round(reference * rb.expansion))
-
-
-def _size_steps(net: Net) -> list[tuple[str, Any]]:
-    """Spatial reductions in order, as (where, size -> size) for `validate`."""
-
-    def conv(k: int, s: int, p: int):
-        return lambda n: (n + 2 * p - k) // s + 1
-
-    steps: list[tuple[str, Any]] = []
-    if net.stem == "imagenet":
-        steps += [("stem conv", conv(7, 2, 3)), ("stem max-pool", conv(3, 2, 1))]
-    elif net.stem == "mobilenet_v2":
-        steps.append(("stem conv", conv(3, 2, 1)))
+def _size_steps(net: Net) -> list[tuple[str, tuple[int, int, int, bool]]]:
+    """Spatial reductions in order, as (where, (kernel, stride, padding, ceil)), for `validate`."""
+    steps = [(f"stem {net.stem}", step) for step in STEM_STEPS[net.stem]]
     for rb in net.blocks():
+        if rb.index == 0 and rb.stage - 1 in net.aux_after and net.aux_head == "inception_v3":
+            # Inception-v3's aux head: 5x5/3 avg-pool, then an unpadded 5x5 conv. It leaves the
+            # main path's size alone, so `validate` only checks it (marked by a None step).
+            steps.append((f"aux head after stages.{rb.stage - 1}", None))
         if rb.stride == 2:
-            # VGG downsamples with a 2x2 max-pool (floors), the others with a padded 3x3 conv.
-            reduce = conv(2, 2, 0) if rb.block == "plain" else conv(3, 2, 1)
-            steps.append((f"{rb.label()} (stride 2)", reduce))
-    if net.head == "vgg":
-        steps.append(("head max-pool", conv(2, 2, 0)))
+            steps.append((f"{rb.label()} (stride 2)", rb.extras.downsample))
+    steps += [(f"head {net.head}", step) for step in HEAD_STEPS[net.head]]
     return steps

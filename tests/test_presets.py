@@ -18,7 +18,19 @@ TORCHVISION = [
     "wide_resnet50_2", "wide_resnet101_2",
     "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
     "mobilenet_v2",
+    "googlenet", "inception_v3", "densenet121", "densenet161", "densenet169", "densenet201",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "alexnet",
 ]
+# Our preset -> (torchvision builder, its keyword arguments): the auxiliary-head variants.
+# torchvision's googlenet weights drop the aux heads, inception_v3's count them (REFERENCE 1.1).
+TORCHVISION_VARIANTS = {
+    "googlenet": ("googlenet", {"aux_logits": False, "init_weights": True}),
+    "googlenet_aux": ("googlenet", {"aux_logits": True, "init_weights": True}),
+    "inception_v3": ("inception_v3", {"aux_logits": True, "init_weights": True}),
+    "inception_v3_no_aux": ("inception_v3", {"aux_logits": False, "init_weights": True}),
+}
+INPUT_SIDE = {"inception_v3": 299, "inception_v3_no_aux": 96}  # aux head needs 17x17 at 6e
 
 
 def n_params(model: nn.Module) -> int:
@@ -37,27 +49,57 @@ def randomise_norm_layers(model: nn.Module) -> None:
 
 
 def test_every_torchvision_model_of_these_families_is_a_preset():
-    families = ("vgg", "resnet", "wide_resnet", "resnext", "mobilenet_v2")
+    families = ("vgg", "resnet", "wide_resnet", "resnext", "mobilenet_v2", "googlenet",
+                "inception", "densenet", "shufflenet", "alexnet")
     names = {n for n in torchvision.models.list_models(module=torchvision.models)
              if n.startswith(families)}
     assert names == set(TORCHVISION)
     assert names <= set(PRESETS)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", TORCHVISION)
-def test_same_params_and_outputs_as_torchvision(name):
+def torchvision_twin(name: str) -> nn.Module:
+    builder, kwargs = TORCHVISION_VARIANTS.get(name, (name, {}))
     torch.manual_seed(0)
-    tv = torchvision.models.get_model(name)  # randomly initialised
+    tv = torchvision.models.get_model(builder, **kwargs)  # randomly initialised
     randomise_norm_layers(tv)
+    return tv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(TORCHVISION) | set(TORCHVISION_VARIANTS)))
+def test_same_params_and_outputs_as_torchvision(name):
+    tv = torchvision_twin(name)
     ours = build(PRESETS[name])
     assert n_params(ours) == n_params(tv)
     load_torchvision(ours, tv)
     ours.eval(), tv.eval()
-    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    side = INPUT_SIDE.get(name, 64)
+    x = torch.randn(2, 3, side, side, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         diff = (ours(x) - tv(x)).abs().max().item()
     assert diff <= 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["googlenet_aux", "inception_v3"])
+def test_aux_heads_match_torchvision_in_training(name):
+    tv = torchvision_twin(name)
+    ours = load_torchvision(build(PRESETS[name]), tv)
+    ours.train(), tv.train()
+    side = INPUT_SIDE.get(name, 64)
+    x = torch.randn(2, 3, side, side, generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(5)  # the dropout masks are drawn in the same order in both
+    logits, aux = ours(x)
+    torch.manual_seed(5)
+    theirs = tv(x)
+    # torchvision returns (logits, aux2, aux1) for GoogLeNet and (logits, aux) for Inception-v3
+    their_aux = [theirs[2], theirs[1]] if name == "googlenet_aux" else [theirs[1]]
+    assert len(aux) == len(their_aux) == len(PRESETS[name].aux_weights)
+    assert (logits - theirs[0]).abs().max() <= 1e-5
+    for a, b in zip(aux, their_aux, strict=True):
+        assert (a - b).abs().max() <= 1e-5
+    ours.eval()
+    assert isinstance(ours(x), torch.Tensor)  # aux heads are off at evaluation
 
 
 def test_load_torchvision_refuses_another_architecture():
@@ -87,7 +129,48 @@ CIFAR_PARAMS = {
     "resnext29_8x64d": 34_426_698, "resnext29_16x64d": 68_155_210,
     # 2.8 "torchvision arch with a 10-class head": 2,236,682
     "mobilenet_v2_cifar": 2_236_682,
+    # 2.6 rows DenseNet (L=40, k=12), DenseNet-BC (L=100, k=12), DenseNet-BC (L=250, k=24)
+    "densenet40_k12": 1_019_722, "densenet_bc_100_k12": 769_162,
+    "densenet_bc_250_k24": 15_324_406,
+    # 2.7: the published 38.6M is unverified; these are derived from the paper's description
+    # (see presets.fractalnet and test_fractalnet_count_derivation below)
+    "fractalnet20": 33_724_618, "fractalnet40": 76_106_634,
 }
+
+# ImageNet presets from the papers, not in torchvision
+PAPER_PARAMS = {
+    # 1.1 note / 6.2: "With a true 5x5 branch: 7,005,832 params with BN convs"
+    "googlenet_5x5": 7_005_832,
+    # 1.3 "Params 1x [D], = osmr exact [V]" for g = 1, 2, 3, 4, 8; 0.5x and 0.25x for g = 3
+    "shufflenet_v1_g1": 1_531_936, "shufflenet_v1_g2": 1_733_848, "shufflenet_v1_g3": 1_865_728,
+    "shufflenet_v1_g4": 1_968_344, "shufflenet_v1_g8": 2_434_768,
+    "shufflenet_v1_x0_5_g3": 718_324, "shufflenet_v1_x0_25_g3": 305_902,
+}
+
+
+def test_every_preset_is_checked_against_a_reference():
+    checked = set(TORCHVISION) | set(TORCHVISION_VARIANTS) | set(CIFAR_PARAMS) | set(PAPER_PARAMS)
+    assert set(PRESETS) == checked
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
+def test_paper_preset_params(name):
+    assert complexity(PRESETS[name], PRESET_INFO[name].input_size).params == PAPER_PARAMS[name]
+
+
+def test_fractalnet_count_derivation():
+    # Independent arithmetic for the FractalNet counts pinned above: a block of C columns has
+    # 2^C - 1 3x3 convs (no bias), C of them reading the block input; BN adds 2 per channel.
+    def count(columns: int) -> int:
+        total, cin = 0, 3
+        for w in (64, 128, 256, 512, 512):
+            convs = 2**columns - 1
+            total += columns * 9 * cin * w + (convs - columns) * 9 * w * w + convs * 2 * w
+            cin = w
+        return total + 512 * 10 + 10
+
+    assert count(3) == CIFAR_PARAMS["fractalnet20"]
+    assert count(4) == CIFAR_PARAMS["fractalnet40"]
 
 
 def test_every_cifar_preset_has_a_pinned_count():

@@ -73,6 +73,16 @@ def test_extras_from_dict_are_typed():
         # basic block groups split the 16-channel input of stage 0
         (lambda: Net(stages=(Stage("basic", 1, 64, groups=32),)), "groups=32"),
         (lambda: Net(stages=(Stage("inverted", 1, 16, groups=2),)), "groups=2"),
+        # Inception branches must add up to the stage width (64 + 128 + 32 + 32 = 256)
+        (lambda: Net(stages=(Stage("inception", 1, 250),)), "width=250"),
+        (lambda: Stage("inception", 1, 256, extras={"b5_kernel": 7}), "b5_kernel=7"),
+        (lambda: PRESETS["inception_v3"].replace(width_mult=0.5), "width_mult=0.5"),
+        (lambda: PRESETS["googlenet"].replace(aux_after=(8,)), "aux_after"),
+        (lambda: Net(stages=(Stage("shuffle", 1, 32, stride=2, groups=3, expansion=0.25),)),
+         "groups=3"),
+        (lambda: Net(stages=(Stage("dense", 2, 12, stride=2, extras={"compression": 0.0}),)),
+         "compression=0.0"),
+        (lambda: Net(stages=(Stage("fractal", 1, 8, extras={"columns": 9}),)), "columns=9"),
     ],
 )
 def test_invalid_points_name_the_field(make, message):
@@ -91,7 +101,7 @@ def test_from_flat_rejects_unknown_fields():
 def test_validate_input_size():
     vgg = PRESETS["vgg16"]
     vgg.validate((3, 32, 32))  # five 2x2 pools: 32 -> 1
-    with pytest.raises(ValueError, match="below 1 pixel at head max-pool"):
+    with pytest.raises(ValueError, match="below 1 pixel at head vgg"):
         vgg.validate((3, 16, 16))
     with pytest.raises(ValueError, match="channels=1"):
         vgg.validate((1, 224, 224))
@@ -137,3 +147,36 @@ def test_glossary_defines_every_stage_axis():
 def test_wrn_rejects_impossible_depth():
     with pytest.raises(ValueError, match="depth=17"):
         wrn(17, 2)
+
+
+def test_tuple_and_int_literal_fields_survive_strings():
+    net = PRESETS["googlenet_aux"].replace(stages=tuple(
+        s.__class__(**{**s.__dict__, "extras": s.extras.__class__(
+            **{**s.extras.__dict__, "b5_kernel": 5})}) for s in PRESETS["googlenet_aux"].stages
+    ))
+    flat = net.flat()
+    assert flat["aux_after"] == "2,5" and flat["stages.0.extras.b5_kernel"] == 5
+    back = Net.from_flat({k: str(v) for k, v in flat.items()})
+    assert back == net and back.aux_after == (2, 5)
+    assert back.stages[0].extras.b5_kernel == 5  # an int again, not "5"
+    assert Net.from_json(net.to_json()) == net
+
+
+def test_width_mult_scales_inception_branches():
+    half = PRESETS["googlenet"].replace(width_mult=0.5)
+    first = half.blocks()[0]
+    assert (first.extras.b1, first.extras.b3, first.out_width) == (32, 64, 128)
+    assert half.stem_out == 96  # 3 x (64 / 2)
+
+
+def test_aux_weights_follow_the_papers():
+    assert PRESETS["googlenet_aux"].aux_weights == (0.3, 0.3)
+    assert PRESETS["inception_v3"].aux_weights == (0.4,)
+    assert PRESETS["googlenet"].aux_weights == ()
+
+
+def test_inception_v3_aux_needs_a_large_enough_input():
+    PRESETS["inception_v3"].validate((3, 299, 299))
+    PRESETS["inception_v3_no_aux"].validate((3, 160, 160))
+    with pytest.raises(ValueError, match="too small for the aux head"):
+        PRESETS["inception_v3"].validate((3, 160, 160))
