@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint zoo clean
+.PHONY: install test test-fast lint zoo study report ui clean
 
 install: $(STAMP)
 
@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PINS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@[ -d /usr/share/datasets/fashion-mnist ] || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; } || echo "note: apt-get could not install dataset-fashion-mnist (README: Trainers)"; }
 	touch $@
 
 test: $(STAMP)
@@ -30,3 +31,25 @@ zoo: $(STAMP)  ## every preset: params, MACs, activations -> reports/zoo.{csv,md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+.PHONY: bench
+bench: $(STAMP)  ## the trainer vs a usual DataLoader loop: images/s and ratio (CPU; CUDA when present)
+	$(PY) -m trainers.bench
+
+name   ?=
+budget ?= quick
+port   ?= 5000
+study: $(STAMP)  ## make study name=NAME [budget=quick|full] [set="epochs=2 seeds=3"] [fresh=1]
+	@if [ -z "$(name)" ]; then echo "error: make study name=NAME [budget=quick|full]; \
+	the studies are: $$($(PY) -c 'import studies; print(" ".join(sorted(studies.STUDIES)))')" >&2; \
+	exit 2; fi
+	$(PY) -m studies run $(name) --budget $(budget) $(foreach s,$(set),--set $(s)) $(if $(fresh),--fresh)
+	@echo; $(PY) -m analysis summary $(name)
+
+report: $(STAMP)  ## make report name=NAME: reports/NAME/report.md + PNGs, logged to MLflow
+	@if [ -z "$(name)" ]; then echo "error: make report name=NAME" >&2; exit 2; fi
+	$(PY) -m analysis report $(name)
+
+ui: $(STAMP)  ## the MLflow UI on the studies' store, http://127.0.0.1:$(port)
+	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlruns.db}" \
+	  --default-artifact-root "$(CURDIR)/mlartifacts" --host 127.0.0.1 --port $(port)

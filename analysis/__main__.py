@@ -1,0 +1,32 @@
+"""python -m analysis summary NAME | report NAME [--out reports]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .report import study_summary, summary_markdown, write_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    summary = sub.add_parser("summary", help="the statistics table of a study")
+    summary.add_argument("name")
+    report = sub.add_parser("report", help="write reports/NAME/report.md and log it to MLflow")
+    report.add_argument("name")
+    report.add_argument("--out", default="reports")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "summary":
+            print(summary_markdown(study_summary(args.name)[0]))
+        else:
+            print(f"wrote {write_report(args.name, args.out)}")
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

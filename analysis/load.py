@@ -1,0 +1,58 @@
+"""MLflow runs -> tidy pandas DataFrames (MLflow is reached through studies.tracking)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from studies import tracking
+
+HISTORY_KEYS = ("train_loss", "train_error", "val_loss", "val_error", "lr", "images_per_second")
+FINAL_METRICS = ("val_error", "val_loss", "test_error", "test_loss", "train_error", "train_loss",
+                 "params", "macs", "wall_s", "startup_s", "epochs")
+
+
+def load_runs(study: str, *, generation: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A study's trials (one row each) and their per-epoch histories (one row per epoch).
+
+    Trials: run_id, variant, seed, status, budget, generation, preset, spec_key, one `axis.*`
+    column per varied axis (numbers where the values are numbers), the final metrics.
+    `generation` defaults to the study's current one (`--fresh` starts a new one).
+    """
+    client = tracking.client()
+    exp_id = tracking.find_experiment(client, study)
+    if exp_id is None:
+        raise ValueError(f"no MLflow experiment {study!r} at {tracking.tracking_uri()}; "
+                         f"run `make study name={study}` first")
+    gen = tracking.generation(client, exp_id) if generation is None else generation
+    trials = tidy(tracking.child_runs(client, exp_id, gen))
+    if trials.empty:
+        return trials, pd.DataFrame(columns=["run_id", "variant", "seed", "epoch"])
+    history = pd.DataFrame(tracking.metric_histories(client, trials["run_id"], HISTORY_KEYS))
+    if not history.empty:
+        history = history.merge(trials[["run_id", "variant", "seed", "status"]], on="run_id")
+        history = history.sort_values(["variant", "seed", "epoch"]).reset_index(drop=True)
+    return trials, history
+
+
+def tidy(rows: list[dict]) -> pd.DataFrame:
+    """Rename MLflow's tags to plain columns and give every column its type."""
+    if not rows:
+        return pd.DataFrame(columns=["run_id", "variant", "seed", "status"])
+    df = pd.DataFrame(rows)
+    renames = {c: c.removeprefix("atlas.") for c in df.columns if c.startswith("atlas.")}
+    df = df.rename(columns=renames)
+    for column in ("seed", "generation"):
+        if column in df:
+            df[column] = pd.to_numeric(df[column]).astype("int64")
+    if "status" not in df:
+        df["status"] = "running"
+    df["status"] = df["status"].fillna("running").astype("string")
+    for column in [c for c in df.columns if c.startswith("axis.")]:
+        try:
+            df[column] = pd.to_numeric(df[column])
+        except (ValueError, TypeError):
+            df[column] = df[column].astype("string")
+    for column in FINAL_METRICS:
+        if column in df:
+            df[column] = pd.to_numeric(df[column], errors="coerce")
+    return df.sort_values(["variant", "seed"]).reset_index(drop=True)

@@ -1,0 +1,107 @@
+"""`make report name=NAME`: reports/NAME/report.md with tables and plots, logged to the
+study's latest parent MLflow run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from studies import STUDIES, tracking
+
+from . import plots
+from .load import load_runs
+from .stats import Summary, summarize
+
+
+def study_summary(name: str, metric: str | None = None) -> tuple[Summary, pd.DataFrame,
+                                                                  pd.DataFrame]:
+    study = STUDIES.get(name)
+    trials, history = load_runs(name)
+    metric = metric or (study.metric if study else "val_error")
+    summary = summarize(trials, metric, baseline=study.baseline if study else None,
+                        expected_order=study.expected_order if study else ())
+    return summary, trials, history
+
+
+def summary_markdown(summary: Summary) -> str:
+    """The tables of a summary as markdown (variants; paired tests; claim check)."""
+    parts = []
+    v = summary.variants.copy()
+    if v.empty:
+        return "No finished trials yet."
+    v["MACs (M)"] = (v.pop("macs") / 1e6).round(2)
+    v["params"] = v["params"].round().astype("Int64")
+    v = v.rename(columns={"mean": f"mean {summary.metric}", "ci_low": "CI low",
+                          "ci_high": "CI high"})
+    parts.append(v.to_markdown(index=False, floatfmt=".4f"))
+    if not summary.paired.empty:
+        p = summary.paired.rename(columns={
+            "mean_diff": "mean diff", "ci_low": "CI low", "ci_high": "CI high",
+            "t_p": "paired t p", "wilcoxon_p": "Wilcoxon p", "effect_size": "effect d_z",
+            "t_p_adjusted": "t p (BH-adjusted)"})
+        parts.append(f"Paired differences against the baseline across seeds "
+                     f"({summary.metric}, variant - baseline):\n\n"
+                     + p.to_markdown(index=False, floatfmt=".4g"))
+    if not summary.claim.empty:
+        c = summary.claim[["better", "worse", "n_pairs", "mean_diff", "ci_low", "ci_high",
+                           "t_p", "wilcoxon_p", "agrees", "verdict"]]
+        parts.append("Claim check (each pair as the claim orders it, better first; a negative "
+                     "difference agrees):\n\n" + c.to_markdown(index=False, floatfmt=".4g"))
+        parts.append(f"**Verdict at this budget: {summary.verdict}.**")
+    return "\n\n".join(parts)
+
+
+def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True) -> Path:
+    """Write reports/NAME/report.md and its PNGs (atomically: all or nothing)."""
+    summary, trials, history = study_summary(name)
+    study = STUDIES.get(name)
+    final = Path(out) / name
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:
+        figures = [
+            plots.ablation_bars(summary, staging / "ablation.png"),
+            plots.learning_curves(history, staging / "learning_curves.png", summary.metric),
+            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs"),
+            plots.error_vs_cost(summary, staging / "error_vs_params.png", "params"),
+            plots.error_edf(trials, staging / "error_edf.png", summary.metric),
+        ]
+        (staging / "report.md").write_text(_markdown(name, study, summary, trials, figures))
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if log_to_mlflow:
+        client = tracking.client()
+        exp_id = tracking.find_experiment(client, name)
+        parent = tracking.latest_parent(client, exp_id) if exp_id else None
+        if parent:
+            tracking.log_report(client, parent, str(final))
+    return final / "report.md"
+
+
+def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> str:
+    statuses = trials["status"].value_counts().to_dict() if not trials.empty else {}
+    budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
+    devices = ", ".join(sorted(trials["device"].dropna().unique())) if "device" in trials else "-"
+    lines = [f"# {name}", ""]
+    if study is not None:
+        lines += [f"**Claim.** {study.claim}", "", f"**Source.** {study.source}", "",
+                  f"**Base preset.** `{study.base}`; dataset `{study.dataset}`; metric "
+                  f"`{summary.metric}` (lower is better); baseline `{study.baseline or '-'}`.", ""]
+    lines += [f"**Command.** `make study name={name} budget={budget}` then "
+              f"`make report name={name}`", "",
+              f"**Hardware.** {platform.machine()} {platform.processor() or ''}, "
+              f"{os.cpu_count()} CPU cores, device {devices}; {platform.python_version()}", "",
+              f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
+              f" budget {budget}.", "", "## Results", "", summary_markdown(summary), "",
+              "## Figures", ""]
+    lines += [f"![{f.stem}]({f.name})" for f in figures]
+    return "\n".join(lines) + "\n"

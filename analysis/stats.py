@@ -1,0 +1,128 @@
+"""Per-variant means with t confidence intervals, paired tests against a baseline across seeds,
+and a check of the study's claim. Everything statistical comes from scipy.stats."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+@dataclass
+class Summary:
+    metric: str
+    variants: pd.DataFrame  # variant, n, mean, std, ci_low, ci_high, params, macs
+    paired: pd.DataFrame = field(default_factory=pd.DataFrame)  # vs the baseline, per variant
+    claim: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per ordered pair
+    confidence: float = 0.95
+
+    @property
+    def verdict(self) -> str:
+        """reproduced / contradicted / inconclusive / untested, from the claim rows."""
+        if self.claim.empty:
+            return "untested"
+        verdicts = set(self.claim["verdict"])
+        if verdicts == {"reproduced"}:
+            return "reproduced"
+        if "contradicted" in verdicts:
+            return "contradicted"
+        return "inconclusive"
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, float]:
+    """mean, sample std, and the t-distribution confidence interval of the mean."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return (math.nan,) * 4
+    mean = float(x.mean())
+    if n == 1:
+        return mean, math.nan, math.nan, math.nan
+    std = float(x.std(ddof=1))
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return mean, std, float(low), float(high)
+
+
+def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
+    """a - b over matched seeds: mean difference, its t CI, paired t-test and Wilcoxon p-values,
+    and the effect size d_z (mean difference / sd of the differences)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = a - b
+    n = len(diff)
+    out = {"n_pairs": n, "mean_diff": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "t_p": math.nan, "wilcoxon_p": math.nan, "effect_size": math.nan}
+    if n == 0:
+        return out
+    mean, std, low, high = mean_ci(diff, confidence)
+    out.update(mean_diff=mean, ci_low=low, ci_high=high)
+    if n < 2:
+        return out
+    if np.allclose(diff, diff[0], rtol=0, atol=1e-12):  # no spread: the tests are undefined
+        zero = abs(diff[0]) <= 1e-12
+        out.update(t_p=1.0 if zero else 0.0, wilcoxon_p=1.0 if zero else math.nan)
+        return out
+    out["t_p"] = float(stats.ttest_rel(a, b).pvalue)
+    out["effect_size"] = mean / std if std > 0 else math.nan
+    if np.any(diff != 0):
+        out["wilcoxon_p"] = float(stats.wilcoxon(a, b).pvalue)
+    return out
+
+
+def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | None = None,
+              expected_order: tuple[str, ...] = (), confidence: float = 0.95,
+              alpha: float = 0.05) -> Summary:
+    """Per variant n, mean, std and CI of `metric` over the trials with status ok; for
+    ablations, paired differences against `baseline` across seeds (t-test, Wilcoxon, effect
+    size, Benjamini-Hochberg correction over the variants compared); and the claim check:
+    for each consecutive pair (better, worse) of `expected_order`, does the measured paired
+    difference point the same way, and at what p-value."""
+    ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
+    rows = []
+    for variant, group in ok.groupby("variant", sort=True):
+        mean, std, low, high = mean_ci(group[metric], confidence)
+        rows.append({"variant": variant, "n": len(group), "mean": mean, "std": std,
+                     "ci_low": low, "ci_high": high,
+                     "params": group["params"].iloc[0] if "params" in group else math.nan,
+                     "macs": group["macs"].iloc[0] if "macs" in group else math.nan})
+    variants = pd.DataFrame(rows, columns=["variant", "n", "mean", "std", "ci_low", "ci_high",
+                                           "params", "macs"])
+    summary = Summary(metric, variants.sort_values("mean").reset_index(drop=True),
+                      confidence=confidence)
+    if ok.empty:
+        return summary
+    wide = ok.pivot_table(index="seed", columns="variant", values=metric, aggfunc="mean")
+    if baseline and baseline in wide:
+        paired = []
+        for variant in wide.columns:
+            if variant == baseline:
+                continue
+            both = wide[[variant, baseline]].dropna()
+            paired.append({"variant": variant, "baseline": baseline,
+                           **paired_test(both[variant], both[baseline], confidence)})
+        summary.paired = pd.DataFrame(paired)
+        if not summary.paired.empty:
+            p = summary.paired["t_p"].to_numpy()
+            adjusted = np.full_like(p, np.nan)
+            finite = np.isfinite(p)
+            if finite.any():  # Benjamini-Hochberg over the variants compared with the baseline
+                adjusted[finite] = stats.false_discovery_control(p[finite])
+            summary.paired["t_p_adjusted"] = adjusted
+    claim = []
+    for better, worse in zip(expected_order, expected_order[1:], strict=False):
+        if better not in wide or worse not in wide:
+            continue
+        both = wide[[better, worse]].dropna()
+        test = paired_test(both[better], both[worse], confidence)
+        agrees = test["mean_diff"] < 0  # lower is better for every objective we use
+        p = test["t_p"]
+        significant = np.isfinite(p) and p < alpha
+        verdict = ("reproduced" if agrees and significant else
+                   "contradicted" if (not agrees) and significant else "inconclusive")
+        claim.append({"better": better, "worse": worse, **test, "agrees": bool(agrees),
+                      "verdict": verdict})
+    summary.claim = pd.DataFrame(claim)
+    return summary

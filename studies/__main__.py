@@ -1,0 +1,170 @@
+"""python -m studies list | show NAME | run NAME [--budget quick|full] [--set k=v ...] [--fresh]
+
+Bad input (unknown study, bad --set, invalid point, missing data, unwritable store) gets one
+line on stderr and exit status 2 before Ray starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any
+
+from search_space import PRESETS
+
+from . import STUDIES
+from .study import Budget, Study
+from .summary import summary_table
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the catalogue: name, kind, claim")
+    show = sub.add_parser("show", help="a study's claim, space, recipe and budgets")
+    show.add_argument("name")
+    run = sub.add_parser("run", help="run or resume a study")
+    run.add_argument("name")
+    run.add_argument("--budget", default="quick", choices=["quick", "full"])
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a recipe field (epochs=2), a budget field (seeds=3, "
+                     "trials=8, concurrency=1) or a study field (base=resnet32, dataset=...)")
+    run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            return _list()
+        study = _study(args.name)
+        if args.command == "show":
+            return _show(study)
+        study, budget = apply_overrides(study, args.budget, args.set)
+        preflight(study, args.budget)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return USAGE_ERROR
+    return _run(study, args.budget, args.fresh)
+
+
+def _study(name: str) -> Study:
+    if name not in STUDIES:
+        raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))}")
+    return STUDIES[name]
+
+
+def _list() -> int:
+    width = max(map(len, STUDIES))
+    for name, s in sorted(STUDIES.items()):
+        print(f"{name:<{width}}  {s.kind:<8}  {s.source}")
+    return 0
+
+
+def _show(s: Study) -> int:
+    print(f"{s.name} ({s.kind}, base {s.base}, dataset {s.dataset})")
+    print(f"claim:  {s.claim}\nsource: {s.source}\nobjectives: {', '.join(s.objectives)}")
+    if s.kind == "ablation":
+        for budget in ("quick", "full"):
+            print(f"{budget} grid: {dict(s.grid_for(budget))}")
+        print(f"baseline: {s.baseline or '-'}; expected order: {' > '.join(s.expected_order)}")
+    print(f"recipe: {s.recipe}")
+    for budget in ("quick", "full"):
+        print(f"{budget}: {s.budget(budget)}")
+    return 0
+
+
+def _parse_value(text: str) -> Any:
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tuple[Study, Budget]:
+    """Apply `--set key=value` to the recipe, the budget or the study; UsageError if bad."""
+    from trainers import Recipe
+
+    recipe_fields = {f.name for f in dataclasses.fields(Recipe)}
+    budget_fields = {f.name for f in dataclasses.fields(Budget)} - {"recipe", "grid", "net"}
+    study_fields = {"base", "dataset", "max_params", "max_macs"}
+    budget = study.budget(budget_name)
+    recipe_changes: dict[str, Any] = dict(budget.recipe)
+    budget_changes: dict[str, Any] = {}
+    study_changes: dict[str, Any] = {}
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set {setting!r} is not KEY=VALUE")
+        value = _parse_value(raw)
+        if key in budget_fields:
+            budget_changes[key] = value
+        elif key in recipe_fields:
+            recipe_changes[key] = raw  # Recipe coerces strings itself and names bad values
+        elif key in study_fields:
+            study_changes[key] = raw if key in ("base", "dataset") else value
+        else:
+            raise UsageError(
+                f"--set {key}: unknown key; recipe: {', '.join(sorted(recipe_fields))}; "
+                f"budget: {', '.join(sorted(budget_fields))}; study: "
+                f"{', '.join(sorted(study_fields))}"
+            )
+    try:
+        new_budget = dataclasses.replace(budget, recipe=tuple(recipe_changes.items()),
+                                         **budget_changes)
+        study.recipe.replace(**dict(new_budget.recipe))  # validates every recipe value
+        if "base" in study_changes and study_changes["base"] not in PRESETS:
+            raise ValueError(f"--set base={study_changes['base']!r} is not a preset; "
+                             "`make zoo` lists them")
+        budgets = {budget_name: new_budget}
+        study = dataclasses.replace(study, **study_changes, **budgets)
+    except (ValueError, TypeError) as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+    return study, new_budget
+
+
+def preflight(study: Study, budget_name: str) -> None:
+    """Everything that can be checked before Ray starts: points, data, tracking store."""
+    from trainers.data import load, parse
+
+    from . import tracking
+
+    try:
+        study.validate(budget_name)
+        shape = parse(study.dataset).shape
+        base = study.base_net
+        if shape is not None:
+            small = max(shape.height, shape.width) <= 64
+            for params in study.grid_points(budget_name) or [{}]:
+                net = study.point(params, budget_name) if params else base
+                net.adapt(num_classes=shape.num_classes, in_channels=shape.channels,
+                          small_input=small).validate(shape.input_size)
+        load(study.dataset)  # a missing dataset fails here, saying how to get it
+        tracking.check_writable(tracking.tracking_uri())
+    except (ValueError, FileNotFoundError, PermissionError, OSError) as e:
+        raise UsageError(str(e).splitlines()[0]) from None
+
+
+def _run(study: Study, budget_name: str, fresh: bool) -> int:
+    from . import runner
+
+    try:
+        outcome = runner.run(study, budget_name, fresh=fresh)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        runner.shutdown()
+    print()
+    print(summary_table(study, outcome["experiment_id"], outcome["generation"]))
+    return 130 if outcome["status"] == "KILLED" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""ResNeXt Table 3: cardinality vs width at matched complexity (Xie et al. 2017)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from search_space import presets
+from trainers import Recipe
+
+from ..study import Budget, Study
+
+# Table 2's templates: C groups of d channels in the first stage's grouped 3x3 (output 256),
+# chosen so every template costs about the same (~70k params per block).
+TEMPLATES = ("1x64d", "2x40d", "4x24d", "8x14d", "32x4d")
+
+# CPU sizing, the same for every template so complexity stays matched: ResNeXt-29 (3 stages x
+# 3 bottlenecks, presets.resnext29) at half width. width_mult 0.5 halves the outputs and the
+# group width d but keeps C, and the block cost is quadratic in (output, d), so the templates
+# stay matched: 1x64d runs as 1x32d with outputs 128/256/512, 32x4d as 32x2d. The first stage
+# runs at stride 2 (28 -> 14 -> 7 -> 4 px), as ImageNet's conv2 runs after a stride-4 stem.
+WIDTH_MULT = 0.5
+
+# Quick-budget cost (1x28x28): 39.9M (1x64d) to 41.8M MACs/image; measured alone on one core
+# 243 (1x64d) and 158 (32x4d) training images/s, so 2000 images take ~8-18 s + evaluation per
+# trial. 5 templates x 2 seeds = 10 trials, two at a time, ~20 s overhead each: ~3.5 minutes.
+
+
+def parse(template: str) -> tuple[int, int]:
+    """'8x14d' -> (cardinality 8, bottleneck width 14)."""
+    c, d = template.rstrip("d").split("x")
+    return int(c), int(d)
+
+
+def space(trial, base):
+    template = trial.suggest_categorical("template", list(TEMPLATES))
+    cardinality, width = parse(template)
+    net = presets.resnext29(cardinality, width, num_classes=base.num_classes)
+    first = dataclasses.replace(net.stages[0], stride=2)
+    return net.replace(stages=(first, *net.stages[1:]), width_mult=WIDTH_MULT)
+
+
+STUDY = Study(
+    name="cardinality",
+    claim="with complexity preserved, increasing cardinality at the price of reducing width "
+    "improves accuracy: error falls monotonically from 1x64d (ResNet-50, 23.9%) through 2x40d "
+    "(23.0), 4x24d (22.6) and 8x14d (22.3) to 32x4d (22.2)",
+    source="Xie et al. 2017, Tables 2 and 3 (ImageNet, 50-layer row; REFERENCE.md 4.1); here "
+    "on ResNeXt-29 (Section 5.3) at half width",
+    base="resnext29_8x64d",
+    space=space,
+    grid={"template": TEMPLATES},
+    baseline="template=1x64d",  # the ResNet every template is compared with in Table 3
+    expected_order=("template=32x4d", "template=8x14d", "template=4x24d", "template=2x40d",
+                    "template=1x64d"),
+    # Xie et al. CIFAR recipe: lr 0.1 /10 at 50% and 75% of 300 epochs, batch 128, wd 5e-4.
+    recipe=Recipe(epochs=100, batch_size=128, lr=0.1, weight_decay=5e-4, schedule="multistep",
+                  milestones=(0.5, 0.75), crop_padding=2, flip=True),
+    quick=Budget(recipe={"epochs": 1, "max_train_images": 2000, "max_val_images": 500,
+                         "max_test_images": 500}, seeds=2),
+    full=Budget(seeds=3, concurrency=4, gpus_per_trial=0.25),
+)

@@ -1,0 +1,60 @@
+"""FractalNet: drop-path (with dropout) vs neither (Larsson et al. 2017, Table 1)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from search_space import presets
+from trainers import Recipe
+
+from ..study import Budget, Study, with_extras
+
+# FractalNet-20 (C = 3 columns, B = 5 blocks) at WIDTH_MULT of the paper's 64..512 channels,
+# for CPU. At 28 px five 2x2 pools would reach 0 px (14, 7, 3, 1, 0), so the fifth block runs
+# at 1 px without the pool after it (at 32 px the paper's fifth pool takes 2 px to 1).
+COLUMNS = 3
+WIDTH_MULT = 0.25
+
+# Table 1 compares the plain FractalNet with "+ drop-path + dropout", so the axis switches
+# both: "on" = local drop 0.15, global drop for half the mini-batches, and the per-block
+# dropout 0/0.1/0.2/0.3/0.4 of Section 4; "off" = none of them. (Drop-path alone is not a row
+# of Table 1.)
+REGULARIZATION = {
+    "off": {"local_drop": 0.0, "global_drop": 0.0},
+    "on": {"local_drop": 0.15, "global_drop": 0.5},
+}
+
+# Quick-budget cost (1x28x28): 35.8M MACs/image (drop-path only skips compute in training).
+# 2000 images take ~6-16 s (326 images/s alone on a core, measured) + evaluation + ~20 s
+# overhead. 2 variants x 2 seeds = 4 trials, two at a time: ~1.5 minutes.
+
+
+def space(trial, base):
+    drop_path = trial.suggest_categorical("drop_path", ["off", "on"])
+    net = presets.fractalnet(COLUMNS, num_classes=base.num_classes)
+    last = dataclasses.replace(net.stages[-1], stride=1)
+    net = net.replace(stages=(*net.stages[:-1], last), width_mult=WIDTH_MULT)
+    if drop_path == "off":
+        net = with_extras(net, dropout=0.0)
+    return with_extras(net, **REGULARIZATION[drop_path])
+
+
+STUDY = Study(
+    name="fractal_drop_path",
+    claim="drop-path (with dropout) regularizes FractalNet: 20 layers, C10+ 5.22% -> 4.60% "
+    "and C10 (no augmentation) 10.18% -> 7.33% (on C100+ it does not help: 23.30% -> 23.73%)",
+    source="Larsson et al. 2017, Table 1 and Section 4 (REFERENCE.md 2.7)",
+    base="fractalnet20",
+    space=space,
+    grid={"drop_path": ("off", "on")},
+    baseline="drop_path=on",  # the paper's training regime
+    expected_order=("drop_path=on", "drop_path=off"),  # the C10/C10+ columns
+    # Larsson et al.: SGD momentum 0.9, batch 100, lr 0.02 for 400 epochs, /10 each time the
+    # remaining epochs halve (at 200, 300, 350, 375).
+    recipe=Recipe(epochs=400, batch_size=100, lr=0.02, momentum=0.9, nesterov=False,
+                  schedule="multistep", milestones=(0.5, 0.75, 0.875, 0.9375),
+                  crop_padding=2, flip=True),
+    quick=Budget(recipe={"epochs": 1, "max_train_images": 2000, "max_val_images": 500,
+                         "max_test_images": 500}, seeds=2),
+    full=Budget(seeds=3, concurrency=4, gpus_per_trial=0.25),
+)

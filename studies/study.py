@@ -1,0 +1,228 @@
+"""`Study`: an ablation or a search, declared once as a frozen value.
+
+A study names the claim it tests, the preset it starts from, and its space as an Optuna
+define-by-run function `space(trial, base) -> Net` over the search-space axes. The same function
+runs twice per trial: in the driver, where the sampler (Optuna, through Ray Tune) chooses the
+values, and in the worker, replayed with `optuna.trial.FixedTrial` to rebuild the point. So the
+point a trial trains is a pure function of its parameters, and MLflow can rebuild it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import optuna
+
+from search_space import PRESETS, Net, complexity
+from trainers import Recipe
+
+KINDS = ("ablation", "search")
+OBJECTIVES = ("val_error", "test_error", "train_error", "macs", "params")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a study to run. `recipe` overrides the study's recipe (epochs, subsets)."""
+
+    recipe: tuple[tuple[str, Any], ...] = ()
+    # an ablation's grid at this budget (same axes as the study's, other values); () = the study's
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    # Net fields set on every point at this budget (e.g. width_mult=0.5 for a CPU budget)
+    net: tuple[tuple[str, Any], ...] = ()
+    seeds: int = 1  # replicates of every variant (ablations); searches train each point once
+    trials: int = 0  # points a search tries; ignored by ablations (their grid decides)
+    concurrency: int = 2  # trials at once
+    cpus_per_trial: int = 1
+    gpus_per_trial: float = 0.0  # a fraction lets several small trials share one GPU
+
+    def __post_init__(self) -> None:
+        if isinstance(self.recipe, Mapping):
+            object.__setattr__(self, "recipe", tuple(sorted(self.recipe.items())))
+        if isinstance(self.grid, Mapping):
+            object.__setattr__(self, "grid", tuple((k, tuple(v)) for k, v in self.grid.items()))
+        if isinstance(self.net, Mapping):
+            object.__setattr__(self, "net", tuple(sorted(self.net.items())))
+        net_fields = {f.name for f in dataclasses.fields(Net)} - {"stages", "name"}
+        bad = sorted(k for k, _ in self.net if k not in net_fields)
+        if bad:
+            raise ValueError(f"Budget.net: {bad} not a field of Net; valid: {sorted(net_fields)}")
+        for name in ("seeds", "concurrency", "cpus_per_trial"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 1")
+        if not (isinstance(self.trials, int) and self.trials >= 0):
+            raise ValueError(f"Budget.trials={self.trials!r} must be an integer >= 0")
+        if not 0 <= self.gpus_per_trial <= 8:
+            raise ValueError(f"Budget.gpus_per_trial={self.gpus_per_trial} must be in [0, 8]")
+        names = {f.name for f in dataclasses.fields(Recipe)}
+        bad = sorted(k for k, _ in self.recipe if k not in names)
+        if bad:
+            raise ValueError(f"Budget.recipe: {bad} not a field of Recipe")
+
+
+Space = Callable[[optuna.Trial, Net], Net]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A claim, a base point, a space around it, how to train, and how much to run."""
+
+    name: str
+    claim: str  # the claim under test, as the paper states it
+    source: str  # paper, table or figure
+    base: str  # preset name
+    space: Space  # define-by-run: suggest values with `trial`, return the point
+    kind: Literal["ablation", "search"] = "ablation"
+    # Ablations: the values of the one or two varied axes, by the parameter names `space`
+    # suggests (Optuna's GridSampler runs their product, times the seeds).
+    grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    baseline: str = ""  # variant label the paired tests compare against
+    expected_order: tuple[str, ...] = ()  # variants best first, as the claim has them
+    recipe: Recipe = field(default_factory=Recipe)
+    dataset: str = "fashion_mnist"
+    objectives: tuple[str, ...] = ("val_error",)  # two -> NSGA-II (e.g. val_error, macs)
+    max_params: int | None = None  # constraints, checked on the meta device before training
+    max_macs: int | None = None
+    quick: Budget = field(default_factory=Budget)  # CPU default: under 10 minutes on 2 cores
+    full: Budget = field(default_factory=Budget)  # GPU
+    pruner: Literal["asha", "none"] = "asha"  # early stopping for searches only
+
+    def __post_init__(self) -> None:
+        if isinstance(self.grid, Mapping):
+            object.__setattr__(self, "grid", tuple((k, tuple(v)) for k, v in self.grid.items()))
+        if not self.name.isidentifier():
+            raise ValueError(f"Study.name={self.name!r} must be a Python identifier")
+        if self.kind not in KINDS:
+            raise ValueError(f"Study.kind={self.kind!r} must be one of {list(KINDS)}")
+        if self.base not in PRESETS:
+            raise ValueError(f"Study.base={self.base!r} is not a preset; see `make zoo`")
+        if not 1 <= len(self.objectives) <= 2 or any(o not in OBJECTIVES for o in self.objectives):
+            raise ValueError(
+                f"Study.objectives={self.objectives} must be one or two of {list(OBJECTIVES)}"
+            )
+        if self.kind == "ablation":
+            if not 1 <= len(self.grid) <= 2:
+                raise ValueError(f"Study.grid of ablation {self.name} must vary one or two axes")
+            if len(self.objectives) != 1:
+                raise ValueError(f"ablation {self.name} takes one objective")
+            for budget in ("quick", "full"):
+                grid = self.grid_for(budget)
+                if [k for k, _ in grid] != [k for k, _ in self.grid]:
+                    raise ValueError(f"Study {self.name}: the {budget} grid varies other axes")
+                labels = {variant_label(p) for p in grid_points(grid)}
+                for label in (self.baseline, *self.expected_order):
+                    if label and label not in labels:
+                        raise ValueError(
+                            f"Study {self.name}: variant {label!r} is not in the {budget} grid; "
+                            f"variants: {sorted(labels)}"
+                        )
+        elif self.grid:
+            raise ValueError(f"search {self.name} takes no grid; its space samples the axes")
+
+    # ---- points ---------------------------------------------------------------------------
+
+    @property
+    def metric(self) -> str:
+        return self.objectives[0]
+
+    @property
+    def base_net(self) -> Net:
+        return PRESETS[self.base]
+
+    def point(self, params: Mapping[str, Any], budget: str | Budget | None = None) -> Net:
+        """The point a trial with these parameters trains (the seed is not a point axis), with
+        the budget's Net overrides applied."""
+        values = {k: v for k, v in params.items() if k != "seed"}
+        net = self.space(optuna.trial.FixedTrial(values), self.base_net)
+        if budget is not None:
+            b = self.budget(budget) if isinstance(budget, str) else budget
+            if b.net:
+                net = net.replace(**dict(b.net))
+        return net
+
+    def grid_for(self, budget: str | Budget) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+        b = self.budget(budget) if isinstance(budget, str) else budget
+        return b.grid or self.grid
+
+    def grid_points(self, budget: str | Budget = "quick") -> list[dict[str, Any]]:
+        """Every parameter combination of an ablation's grid at a budget (without seeds)."""
+        return grid_points(self.grid_for(budget))
+
+    def variants(self, budget: str | Budget = "quick") -> list[str]:
+        return [variant_label(p) for p in self.grid_points(budget)]
+
+    def budget(self, name: str) -> Budget:
+        if name not in ("quick", "full"):
+            raise ValueError(f"budget={name!r} must be quick or full")
+        return self.quick if name == "quick" else self.full
+
+    def recipe_for(self, budget: str | Budget) -> Recipe:
+        b = self.budget(budget) if isinstance(budget, str) else budget
+        return self.recipe.replace(**dict(b.recipe))
+
+    def violation(self, net: Net, input_size: tuple[int, int, int]) -> str | None:
+        """Why a point breaks the study's constraints (None if it does not), on the meta device."""
+        if self.max_params is None and self.max_macs is None:
+            return None
+        cx = complexity(net, input_size)
+        if self.max_params is not None and cx.params > self.max_params:
+            return f"params {cx.params:,} > max_params {self.max_params:,}"
+        if self.max_macs is not None and cx.macs > self.max_macs:
+            return f"MACs {cx.macs:,} > max_macs {self.max_macs:,}"
+        return None
+
+    def validate(self, budget: str | Budget = "quick", samples: int = 8) -> None:
+        """Resolve every grid point of an ablation, or `samples` random points of a search
+        (spec validation, no modules built), so a broken study fails before Ray starts."""
+        if self.kind == "ablation":
+            for params in self.grid_points(budget):
+                try:
+                    self.point(params, budget)
+                except ValueError as e:
+                    raise ValueError(
+                        f"study {self.name}, variant {variant_label(params)}: {e}") from e
+            return
+        probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
+                                    directions=["minimize"] * len(self.objectives))
+        for _ in range(samples):
+            trial = probe.ask()
+            try:
+                net = self.space(trial, self.base_net)
+                b = self.budget(budget) if isinstance(budget, str) else budget
+                if b.net:
+                    net.replace(**dict(b.net))
+            except ValueError as e:
+                raise ValueError(f"study {self.name}, point {trial.params}: {e}") from e
+
+
+def grid_points(grid: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[dict[str, Any]]:
+    names = [k for k, _ in grid]
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(v for _, v in grid))]
+
+
+def variant_label(params: Mapping[str, Any]) -> str:
+    """`axis=value` pairs (seed excluded), the name of a variant in tables and MLflow."""
+    return ",".join(f"{k}={v}" for k, v in params.items() if k != "seed") or "base"
+
+
+# ---- helpers for writing spaces ------------------------------------------------------------
+
+
+def with_stages(net: Net, **changes: Any) -> Net:
+    """`net` with the same change applied to every stage (e.g. extras of one block type)."""
+    return net.replace(stages=tuple(dataclasses.replace(s, **changes) for s in net.stages))
+
+
+def with_extras(net: Net, **changes: Any) -> Net:
+    """`net` with these extras fields changed in every stage that has them."""
+    stages = []
+    for s in net.stages:
+        names = {f.name for f in dataclasses.fields(s.extras)}
+        mine = {k: v for k, v in changes.items() if k in names}
+        stages.append(dataclasses.replace(s, extras=dataclasses.replace(s.extras, **mine))
+                      if mine else s)
+    return net.replace(stages=tuple(stages))

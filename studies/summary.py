@@ -1,0 +1,48 @@
+"""The table `python -m studies run` prints at its end: per variant n, mean and spread of the
+metric, params, MACs, and the trials that did not finish normally. (The statistics proper,
+confidence intervals and paired tests, live in `analysis`.)"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import tracking
+from .study import Study
+
+
+def trials_frame(exp_id: str, generation: int) -> pd.DataFrame:
+    rows = tracking.child_runs(tracking.client(), exp_id, generation)
+    return pd.DataFrame(rows)
+
+
+def summary_table(study: Study, exp_id: str, generation: int) -> str:
+    df = trials_frame(exp_id, generation)
+    if df.empty:
+        return f"[{study.name}] no trials recorded"
+    metric = study.metric
+    df["atlas.status"] = df.get("atlas.status", pd.Series("running", index=df.index)).fillna(
+        "running")
+    ok = df[df["atlas.status"] == "ok"]
+    lines = [f"## {study.name}: {metric} by variant (budget {df['atlas.budget'].iloc[0]}, "
+             f"generation {generation})"]
+    if not ok.empty and metric in ok:
+        table = ok.groupby("atlas.variant").agg(
+            n=(metric, "count"), mean=(metric, "mean"), std=(metric, "std"),
+            params=("params", "first"), macs=("macs", "first"),
+        ).sort_values("mean")
+        table["macs"] = (table["macs"] / 1e6).round(2)
+        table["params"] = table["params"].astype("int64")
+        table = table.rename(columns={"mean": f"mean {metric}", "std": "std", "macs": "MACs (M)"})
+        lines.append(table.to_markdown(floatfmt=(".0f", ".0f", ".4f", ".4f", ",.0f", ".2f")))
+        if "startup_s" in ok:
+            lines.append(f"per-trial start-up (process, data and model until training): "
+                         f"mean {ok['startup_s'].mean():.1f} s, max {ok['startup_s'].max():.1f} s")
+    other = df[df["atlas.status"] != "ok"]
+    if not other.empty:
+        lines.append("trials that did not finish normally:")
+        for _, row in other.iterrows():
+            reason = row.get("atlas.reason")
+            reason = "" if not isinstance(reason, str) else f": {reason}"
+            lines.append(f"- {row.get('atlas.variant')} seed {row.get('atlas.seed')}: "
+                         f"{row['atlas.status']}{reason}")
+    return "\n\n".join(lines)

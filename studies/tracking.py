@@ -1,0 +1,246 @@
+"""MLflow bookkeeping: the only module that imports mlflow.
+
+Layout: one experiment per study; a parent run per invocation (`python -m studies run`); a
+child run per trial (one point, one seed) nested under it with the `mlflow.parentRunId` tag.
+A trial is identified by its `atlas.trial_key` tag (study, budget, generation, variant, seed,
+point and recipe), which is how a rerun finds the trials that already finished.
+
+Default store: `sqlite:///./mlruns.db` with artifacts in `./mlartifacts`; `MLFLOW_TRACKING_URI`
+overrides both (an `mlflow server` at scale).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+PARENT_TAG = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
+RUN_NAME_TAG = "mlflow.runName"
+MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlruns.db'}"
+
+
+def artifact_root() -> str:
+    return (Path.cwd() / "mlartifacts").as_uri()
+
+
+def check_writable(uri: str) -> None:
+    """Fail early, in one line, when a local store cannot be written."""
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        folder = path.parent
+        if not folder.exists() or not os.access(folder, os.W_OK) or (
+            path.exists() and not os.access(path, os.W_OK)
+        ):
+            raise PermissionError(
+                f"tracking store {path} is not writable; set MLFLOW_TRACKING_URI to a writable "
+                "location"
+            )
+
+
+def client() -> MlflowClient:
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def experiment_id(c: MlflowClient, study: str) -> str:
+    exp = c.get_experiment_by_name(study)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            c.restore_experiment(exp.experiment_id)
+        return exp.experiment_id
+    artifacts = None if os.environ.get("MLFLOW_TRACKING_URI") else f"{artifact_root()}/{study}"
+    try:
+        return c.create_experiment(study, artifact_location=artifacts)
+    except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation
+        return c.get_experiment_by_name(study).experiment_id
+
+
+def generation(c: MlflowClient, exp_id: str) -> int:
+    """Bumped by `--fresh`: trials of older generations are kept but no longer resumed."""
+    return int(c.get_experiment(exp_id).tags.get("atlas.generation", "0"))
+
+
+def bump_generation(c: MlflowClient, exp_id: str) -> int:
+    new = generation(c, exp_id) + 1
+    c.set_experiment_tag(exp_id, "atlas.generation", str(new))
+    return new
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, cwd=Path(__file__).parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def trial_key(**parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def start_parent(c: MlflowClient, exp_id: str, study: str, budget: str,
+                 tags: dict[str, str]) -> str:
+    run = c.create_run(
+        exp_id,
+        run_name=f"{study}-{budget}-{time.strftime('%Y%m%d-%H%M%S')}",
+        tags={"atlas.role": "parent", "atlas.budget": budget, "atlas.git_commit": git_commit(),
+              **tags},
+    )
+    return run.info.run_id
+
+
+def finished_trial(c: MlflowClient, exp_id: str, key: str) -> dict[str, Any] | None:
+    """The final metrics of a finished child run with this trial key, if there is one."""
+    runs = c.search_runs(
+        [exp_id],
+        filter_string=f"tags.`atlas.trial_key` = '{key}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    if not runs:
+        return None
+    run = runs[0]
+    return {**run.data.metrics, "status": run.data.tags.get("atlas.status", "ok"),
+            "mlflow_run_id": run.info.run_id}
+
+
+def finished_keys(c: MlflowClient, exp_id: str, generation_: int) -> set[str]:
+    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}' and "
+                      "attributes.status = 'FINISHED'")
+    return {r.data.tags["atlas.trial_key"] for r in runs if "atlas.trial_key" in r.data.tags}
+
+
+def search_all(c: MlflowClient, exp_id: str, filter_string: str) -> list:
+    runs, token = [], None
+    while True:
+        page = c.search_runs([exp_id], filter_string=filter_string, max_results=1000,
+                             page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _params(values: dict[str, Any]) -> list[Param]:
+    return [Param(k, str(v)[:MAX_PARAM_CHARS]) for k, v in sorted(values.items())]
+
+
+class TrialRun:
+    """One child run: params and tags up front, a step per epoch, final metrics at the end."""
+
+    def __init__(self, c: MlflowClient, exp_id: str, parent_id: str, name: str,
+                 params: dict[str, Any], tags: dict[str, str], point_json: str):
+        self.c = c
+        run = c.create_run(exp_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
+        self.run_id = run.info.run_id
+        self.last_epoch: dict[str, Any] = {}  # step -> keys, to log no value twice
+        c.log_batch(self.run_id, params=_params(params))
+        c.log_text(self.run_id, point_json, "point.json")
+
+    def log_epoch(self, metrics: dict[str, Any], step: int) -> None:
+        self.last_epoch = {"step": step, "keys": set(metrics)}
+        now = int(time.time() * 1000)
+        self.c.log_batch(self.run_id, metrics=[
+            Metric(k, float(v), now, step) for k, v in metrics.items() if _number(v)
+        ])
+
+    def finish(self, metrics: dict[str, Any], status: str, reason: str = "", step: int = 0) -> None:
+        """Final metrics (at `step`, the last epoch, so they stay the metrics' latest values),
+        the trial's status (ok, diverged, pruned, ...), and the run closed: FINISHED unless
+        the trial failed."""
+        now = int(time.time() * 1000)
+        tags = [RunTag("atlas.status", status)]
+        if reason:
+            tags.append(RunTag("atlas.reason", reason[:5000]))
+        logged = self.last_epoch.get("keys", set()) if self.last_epoch.get("step") == step else ()
+        self.c.log_batch(self.run_id, tags=tags, metrics=[
+            Metric(k, float(v), now, step) for k, v in metrics.items()
+            if _number(v) and k not in logged
+        ])
+        self.c.set_terminated(self.run_id, "FAILED" if status == "failed" else "FINISHED")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(float(v))
+
+
+def close_dangling(c: MlflowClient, exp_id: str, parent_id: str, status: str = "KILLED") -> int:
+    """Mark child runs of `parent_id` still RUNNING (their trial was interrupted) as `status`."""
+    runs = search_all(c, exp_id, f"tags.`{PARENT_TAG}` = '{parent_id}' and "
+                      "attributes.status = 'RUNNING'")
+    for run in runs:
+        c.set_tag(run.info.run_id, "atlas.status", "killed")
+        c.set_terminated(run.info.run_id, status)
+    return len(runs)
+
+
+def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[str, Any]) -> None:
+    c.log_batch(parent_id, metrics=[
+        Metric(k, float(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
+    ])
+    c.set_terminated(parent_id, status)
+
+
+def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str, Any]]:
+    """Every trial of a generation, one dict per run: tags, params, final metrics."""
+    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}'")
+    out = []
+    for r in runs:
+        if r.data.tags.get("atlas.role") != "trial":
+            continue
+        out.append({"run_id": r.info.run_id, "mlflow_status": r.info.status,
+                    **{k: v for k, v in r.data.tags.items() if k.startswith("atlas.")},
+                    **r.data.metrics})
+    return out
+
+
+def log_summary_table(c: MlflowClient, parent_id: str, markdown: str) -> None:
+    c.log_text(parent_id, markdown, "summary.md")
+
+
+def iter_child_runs(c: MlflowClient, exp_id: str, parent_id: str) -> Iterable:
+    return search_all(c, exp_id, f"tags.`{PARENT_TAG}` = '{parent_id}'")
+
+
+def metric_histories(c: MlflowClient, run_ids: Iterable[str],
+                     keys: Iterable[str]) -> list[dict[str, Any]]:
+    """Per-epoch values, one dict per (run, step) with one column per metric."""
+    rows: dict[tuple[str, int], dict[str, Any]] = {}
+    for run_id in run_ids:
+        for key in keys:
+            for m in c.get_metric_history(run_id, key):
+                row = rows.setdefault((run_id, m.step), {"run_id": run_id, "epoch": m.step})
+                row[key] = m.value
+    return list(rows.values())
+
+
+def latest_parent(c: MlflowClient, exp_id: str) -> str | None:
+    runs = c.search_runs([exp_id], filter_string="tags.`atlas.role` = 'parent'",
+                         order_by=["attributes.start_time DESC"], max_results=1)
+    return runs[0].info.run_id if runs else None
+
+
+def log_report(c: MlflowClient, run_id: str, folder: str) -> None:
+    c.log_artifacts(run_id, folder, "report")
+
+
+def find_experiment(c: MlflowClient, study: str) -> str | None:
+    exp = c.get_experiment_by_name(study)
+    return None if exp is None else exp.experiment_id

@@ -1,0 +1,116 @@
+"""Statistics on synthetic DataFrames with known answers, plots, and a report end to end."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from scipy import stats
+
+from analysis import mean_ci, paired_test, summarize, write_report
+from analysis.plots import pareto_front
+
+
+def frame(values: dict[str, list[float]], status: str = "ok") -> pd.DataFrame:
+    rows = [{"variant": v, "seed": s, "status": status, "val_error": x, "params": 1000,
+             "macs": 10_000}
+            for v, xs in values.items() for s, x in enumerate(xs)]
+    return pd.DataFrame(rows)
+
+
+def test_mean_ci_known_answer():
+    mean, std, low, high = mean_ci([1.0, 2.0, 3.0])
+    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * std / sqrt(n), std = 1
+    assert (mean, std) == (2.0, 1.0)
+    assert low == pytest.approx(2 - half) and high == pytest.approx(2 + half)
+    assert math.isnan(mean_ci([0.5])[2])  # one value: no interval
+
+
+def test_paired_test_matches_scipy_and_handles_degenerate_cases():
+    rng = np.random.default_rng(0)
+    b = rng.normal(0.2, 0.02, 8)
+    a = b - 0.01 + rng.normal(0, 0.002, 8)
+    out = paired_test(a, b)
+    assert out["n_pairs"] == 8
+    assert out["mean_diff"] == pytest.approx(np.mean(a - b))
+    assert out["t_p"] == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    assert out["wilcoxon_p"] == pytest.approx(stats.wilcoxon(a, b).pvalue)
+    assert out["effect_size"] == pytest.approx(np.mean(a - b) / np.std(a - b, ddof=1))
+    assert out["ci_low"] < out["mean_diff"] < out["ci_high"] < 0
+    same = paired_test([0.1, 0.2], [0.1, 0.2])
+    assert same["t_p"] == 1.0 and same["mean_diff"] == 0.0
+
+
+def test_summarize_claim_check_reproduced_contradicted_inconclusive():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0.30, 0.01, 6)
+    df = frame({
+        "good": list(base - 0.05 + rng.normal(0, 0.002, 6)),  # clearly better
+        "base": list(base),
+        "same": list(base + rng.normal(0, 0.01, 6)),  # no real difference
+    })
+    s = summarize(df, baseline="base", expected_order=("good", "base"))
+    assert s.verdict == "reproduced"
+    row = s.variants.set_index("variant").loc["good"]
+    assert row["n"] == 6 and row["mean"] == pytest.approx(np.mean(df[df.variant == "good"]
+                                                                  .val_error))
+    paired = s.paired.set_index("variant")
+    assert set(paired.index) == {"good", "same"}
+    assert paired.loc["good", "t_p"] < 0.001
+    # Benjamini-Hochberg never lowers a p-value
+    assert (paired["t_p_adjusted"] >= paired["t_p"] - 1e-12).all()
+    assert summarize(df, baseline="base", expected_order=("base", "good")).verdict == (
+        "contradicted")
+    same = summarize(df, baseline="base", expected_order=("same", "base"))
+    assert same.verdict in ("inconclusive", "contradicted")
+    assert same.claim["verdict"].iloc[0] == (
+        "inconclusive" if same.claim["t_p"].iloc[0] >= 0.05 else "contradicted")
+
+
+def test_summarize_ignores_failed_and_pruned_trials_and_pairs_by_seed():
+    df = pd.concat([
+        frame({"a": [0.1, 0.2, 0.3], "b": [0.2, 0.3, 0.4]}),
+        frame({"a": [9.0]}, status="diverged"),
+        frame({"b": [math.inf]}, status="pruned"),
+    ])
+    s = summarize(df, baseline="b", expected_order=("a", "b"))
+    assert s.variants.set_index("variant")["n"].to_dict() == {"a": 3, "b": 3}
+    assert s.claim["mean_diff"].iloc[0] == pytest.approx(-0.1)
+    assert s.claim["n_pairs"].iloc[0] == 3
+
+
+def test_pareto_front():
+    pts = pd.DataFrame({"macs": [1, 2, 3, 4, 5], "mean": [0.5, 0.3, 0.4, 0.2, 0.25]})
+    front = pareto_front(pts, "macs", "mean")
+    assert list(front["macs"]) == [1, 2, 4]
+
+
+@pytest.mark.slow
+def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, capsys):
+    from studies.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    tiny = ["--set", "max_train_images=128", "--set", "max_val_images=64", "--set",
+            "max_test_images=64", "--set", "batch_size=64", "--set", "seeds=2"]
+    assert main(["run", "width_vs_depth", *tiny]) == 0
+    report = write_report("width_vs_depth", tmp_path / "reports")
+    text = report.read_text()
+    for expected in ("Zagoruyko", "Paired differences", "Claim check", "Verdict at this budget",
+                     "![ablation](ablation.png)", "depth=16,k=2"):
+        assert expected in text
+    for png in ("ablation", "learning_curves", "error_vs_macs", "error_vs_params", "error_edf"):
+        data = (report.parent / f"{png}.png").read_bytes()
+        assert data.startswith(b"\x89PNG") and len(data) > 5000
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}")
+    exp = client.get_experiment_by_name("width_vs_depth")
+    parent = client.search_runs([exp.experiment_id], "tags.`atlas.role` = 'parent'")[0]
+    logged = {f.path for f in client.list_artifacts(parent.info.run_id, "report")}
+    assert "report/report.md" in logged and "report/ablation.png" in logged
+    # the summary table has a row per variant with n = 2 seeds
+    table = report.read_text().split("## Results")[1]
+    assert table.count("|   2 |") == 4

@@ -1,0 +1,320 @@
+"""The study catalogue: every study resolves at both budgets, every grid point is a valid net at
+Fashion-MNIST's 1x28x28 after the trainer's adaptation, the labels a study names exist, and the
+quick budget fits its promise of under 10 minutes on a 2-core CPU. Nothing is trained: complexity
+is counted on the meta device."""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+
+import optuna
+import pytest
+
+from search_space import PRESETS, Net, complexity
+from studies import STUDIES, Study
+from studies.study import variant_label
+
+INPUT = (1, 28, 28)  # Fashion-MNIST, the default dataset
+NUM_CLASSES = 10
+CATALOGUE = sorted(STUDIES)
+
+# ---- the quick-budget cost model -----------------------------------------------------------
+# Measured with trainers.train on this project's 2-core CPU, one thread per trial (concurrency 2,
+# cpus_per_trial 1). The brief's figure for a ResNet-20-sized net at 28 px, with two trials
+# sharing the machine, is ~175 training images/s per core: 175 x 30.8M MACs = 5.4e9 forward
+# MACs x images per second (forward + backward + step included). Depthwise and channel-shuffle
+# nets (MobileNetV2, ShuffleNets, separable convs) run at a third or less of that per MAC
+# (alone on a core: MobileNetV2-CIFAR 35 images/s x 72.9M = 2.5e9, ShuffleNet 0.5x g=8 with a
+# stride-1 stem 170 x 9.2M = 1.6e9, vs ResNet-20 231 x 30.8M = 7.1e9), and every image costs
+# ~1.5 ms more (augmentation, data movement, many tiny layers). Evaluating an image costs about
+# a third of training it. Ray, MLflow and process start add ~10-20 s per trial. Checked against
+# trainers.train on 11 of the catalogue's points (quick recipes, one thread, nothing else
+# running): the estimates (overhead excluded) were 1.0x-2.6x the measured times, i.e.
+# pessimistic, as they should be for two trials sharing the CPU.
+MACS_IMAGES_PER_S = 5.4e9
+MACS_IMAGES_PER_S_DEPTHWISE = 2.0e9
+S_PER_IMAGE = 0.0015
+EVAL_COST = 1 / 3
+OVERHEAD_S_PER_TRIAL = 20.0
+QUICK_MINUTES = 10.0  # the promise of Study.quick (study.py)
+# The brief's cruder bound on the same budget: sum over trials of MACs x training images x
+# epochs. 10 minutes on 2 cores at ResNet speed is 1200 s x 5.4e9 = 6.5e12; half of it is left
+# for evaluation, per-trial overhead and slower (depthwise) kernels.
+QUICK_MACS_IMAGES = 3.2e12
+TRIAL_TRAIN_S = 60.0  # no single quick trial should train for much longer than a minute
+# Measured rates replace the model where we have them: (base preset, width_mult) -> training
+# images/s on one core of this CPU. MobileNetV2-CIFAR at width 0.35 (the reproduction budget of
+# bottleneck_nonlinearity and residual_variants): 240 images/s with another 2-thread job on the
+# machine; residual_variants ran its 15 trials in 9m32s. The generic depthwise model above
+# predicts half that speed for this narrow net.
+MEASURED_IMAGES_PER_S = {("mobilenet_v2_cifar", 0.35): 240.0}
+
+DEPTHWISE_BLOCKS = {"inverted", "shuffle", "shuffle_v2"}
+
+
+def adapted(net: Net) -> Net:
+    """What trainers.train does to a point before it trains it on Fashion-MNIST."""
+    return net.adapt(num_classes=NUM_CLASSES, in_channels=INPUT[0], small_input=True)
+
+
+@functools.cache
+def _macs(net_json: str) -> int:
+    return complexity(Net.from_json(net_json), INPUT).macs
+
+
+def macs(net: Net) -> int:
+    """MACs per image at 1x28x28 (validates and builds the net on the meta device)."""
+    return _macs(adapted(net).to_json())
+
+
+def is_depthwise(net: Net) -> bool:
+    return any(s.block in DEPTHWISE_BLOCKS or getattr(s.extras, "factorize", "") == "separable"
+               for s in net.stages)
+
+
+def trial_seconds(net: Net, mac: int, study: Study) -> tuple[float, float]:
+    """(training seconds, whole-trial seconds) of one quick trial of `net`."""
+    recipe = study.recipe_for("quick")
+    rate = MACS_IMAGES_PER_S_DEPTHWISE if is_depthwise(net) else MACS_IMAGES_PER_S
+    per_image = mac / rate + S_PER_IMAGE
+    measured = MEASURED_IMAGES_PER_S.get((study.base, net.width_mult))
+    if measured is not None:
+        per_image = 1 / measured
+    train_s = recipe.epochs * recipe.max_train_images * per_image
+    eval_images = recipe.epochs * recipe.max_val_images + recipe.max_test_images
+    return train_s, OVERHEAD_S_PER_TRIAL + train_s + EVAL_COST * eval_images * per_image
+
+
+def quick_trials(study: Study) -> list[tuple[Net, int]]:
+    """(net, MACs) of every quick trial; a search is costed at its worst allowed point."""
+    budget = study.budget("quick")
+    if study.kind == "search":
+        worst = study.space(optuna.trial.FixedTrial({"family": "shuffle", "depth0": 4,
+                                                     "depth1": 4, "depth2": 4, "width": 16,
+                                                     "shuffle_groups": 1}), study.base_net)
+        return [(worst, study.max_macs)] * budget.trials
+    return [(study.point(p, "quick"), macs(study.point(p, "quick")))
+            for p in study.grid_points("quick") for _ in range(budget.seeds)]
+
+
+def quick_cost(study: Study) -> dict[str, float]:
+    recipe, budget = study.recipe_for("quick"), study.budget("quick")
+    trials = quick_trials(study)
+    seconds = [trial_seconds(net, mac, study) for net, mac in trials]
+    return {
+        "trials": len(trials),
+        "macs_images": sum(m * recipe.max_train_images * recipe.epochs for _, m in trials),
+        "max_train_s": max(t for t, _ in seconds),
+        "minutes": sum(s for _, s in seconds) / min(budget.concurrency, 2) / 60,
+    }
+
+
+# ---- every study ---------------------------------------------------------------------------
+
+
+def test_catalogue_is_complete():
+    assert len(STUDIES) == 14, sorted(STUDIES)
+    for name, study in STUDIES.items():
+        assert study.name == name
+        assert study.claim and study.source
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+@pytest.mark.parametrize("budget", ["quick", "full"])
+def test_study_validates(name, budget):
+    STUDIES[name].validate(budget)  # every grid point, or sampled points of a search
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
+@pytest.mark.parametrize("budget", ["quick", "full"])
+def test_every_grid_point_is_valid_at_28px(name, budget):
+    study = STUDIES[name]
+    for params in study.grid_points(budget):
+        net = study.point(params, budget)
+        assert isinstance(net, Net), variant_label(params)
+        adapted(net).validate(INPUT)
+        assert macs(net) > 0  # builds on the meta device and runs a forward pass
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
+def test_labels_exist_at_both_budgets(name):
+    study = STUDIES[name]
+    for budget in ("quick", "full"):
+        labels = set(study.variants(budget))
+        assert study.baseline in labels, (budget, study.baseline)
+        for label in study.expected_order:
+            assert label in labels, (budget, label)
+    assert len(set(study.expected_order)) == len(study.expected_order)
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
+def test_grid_sampler_runs_the_grid(name):
+    """Optuna's GridSampler (what runs an ablation) drives the space through exactly the grid:
+    the space suggests no parameter outside it, and each trial rebuilds its variant's point."""
+    study = STUDIES[name]
+    grid = {k: list(v) for k, v in study.grid_for("quick")}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    search = optuna.create_study(sampler=optuna.samplers.GridSampler(grid, seed=0))
+    seen = set()
+
+    def objective(trial):  # GridSampler stops the study itself, so it needs optimize()
+        net = study.space(trial, study.base_net)
+        assert set(trial.params) == set(grid)
+        assert net == study.point(trial.params)
+        seen.add(variant_label({k: trial.params[k] for k in grid}))
+        return 0.0
+
+    search.optimize(objective, n_trials=len(study.grid_points("quick")))
+    assert seen == set(study.variants("quick"))
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
+def test_variants_are_distinct_points(name):
+    study = STUDIES[name]
+    keys = [study.point(p).key() for p in study.grid_points("full")]
+    assert len(set(keys)) == len(keys)
+
+
+@pytest.mark.parametrize("name", CATALOGUE)
+def test_quick_budget_fits_ten_minutes(name):
+    cost = quick_cost(STUDIES[name])
+    assert cost["macs_images"] < QUICK_MACS_IMAGES, cost
+    assert cost["minutes"] < QUICK_MINUTES, cost
+    assert cost["max_train_s"] < TRIAL_TRAIN_S, cost
+
+
+def test_quick_budgets_stay_small():
+    for study in STUDIES.values():
+        b, recipe = study.budget("quick"), study.recipe_for("quick")
+        assert b.gpus_per_trial == 0 and b.cpus_per_trial == 1, study.name
+        assert recipe.max_train_images and recipe.max_train_images >= recipe.batch_size
+        assert recipe.max_val_images and recipe.max_test_images, study.name
+        full = study.recipe_for("full")
+        assert full.max_train_images is None and full.max_val_images is None, study.name
+        assert study.budget("full").gpus_per_trial > 0, study.name
+
+
+# ---- study-specific points -----------------------------------------------------------------
+
+
+def _point(name: str, **params) -> Net:
+    return STUDIES[name].point(params)
+
+
+def test_plain_vs_residual_points_are_the_presets():
+    assert _point("plain_vs_residual", layers=20, shortcut="none") == PRESETS["plain20"]
+    assert _point("plain_vs_residual", layers=56, shortcut="none") == PRESETS["plain56"]
+    assert _point("plain_vs_residual", layers=56, shortcut="A") == PRESETS["resnet56"]
+    assert STUDIES["plain_vs_residual"].objectives == ("train_error",)
+
+
+def test_preact_vs_postact_points_are_the_presets():
+    assert _point("preact_vs_postact", layers=110, preact=False) == PRESETS["resnet110"]
+    assert _point("preact_vs_postact", layers=110, preact=True) == PRESETS["preact_resnet110"]
+
+
+def test_stochastic_depth_is_the_preset_at_110_layers():
+    net = _point("stochastic_depth", layers=110, drop_path=0.5)
+    assert net == PRESETS["resnet110_stochastic_depth"]
+    blocks = net.blocks()
+    assert blocks[-1].drop_path == pytest.approx(0.5)  # p_L = 0.5, linear decay
+    assert blocks[0].drop_path == pytest.approx(0.5 / len(blocks))
+
+
+def test_cardinality_templates_match_complexity():
+    study = STUDIES["cardinality"]
+    counts = {p["template"]: macs(study.point(p)) for p in study.grid_points("full")}
+    for template in counts:
+        c, d = (int(x) for x in template.rstrip("d").split("x"))
+        net = study.point({"template": template})
+        assert net.blocks()[0].groups == c
+        assert net.blocks()[0].inner_width == c * d // 2  # half width: d halves, C stays
+    # Table 2's templates are matched to a few percent; the scaled ones stay matched
+    assert max(counts.values()) / min(counts.values()) < 1.1, counts
+
+
+def test_shufflenet_groups_divide_and_g3_is_the_preset_but_for_the_stem():
+    net = _point("shufflenet_groups", groups=3, shuffle=True)
+    assert net == PRESETS["shufflenet_v1_x0_5_g3"].replace(stem="cifar", round_to=3)
+    for g in (1, 3, 8):
+        for block in _point("shufflenet_groups", groups=g, shuffle=False).blocks():
+            assert block.groups == g and not block.extras.shuffle
+
+
+def test_inception_naive_widths_grow_and_cost_more():
+    naive = _point("inception_reduction", reduce=False)
+    reduced = _point("inception_reduction", reduce=True)
+    for net in (naive, reduced):
+        for block in net.blocks():
+            e = block.extras
+            pool = e.pool_proj if e.reduce else block.in_width
+            assert block.width == e.b1 + e.b3 + e.b5 + pool
+    assert [b.width for b in naive.blocks()] == [104, 208, 320]
+    assert macs(naive) > 3 * macs(reduced)
+
+
+def test_factorization_changes_the_cost():
+    study = STUDIES["factorization"]
+    cost = {p["factorize"]: macs(study.point(p)) for p in study.grid_points("quick")}
+    assert cost["separable"] < cost["asymmetric"] < cost["none"] < cost["stacked_3x3"]
+
+
+def test_fractal_drop_path_switches_drop_path_and_dropout():
+    on, off = _point("fractal_drop_path", drop_path="on"), _point("fractal_drop_path",
+                                                                   drop_path="off")
+    assert {(s.extras.local_drop, s.extras.global_drop) for s in on.stages} == {(0.15, 0.5)}
+    assert max(s.extras.dropout for s in on.stages) == pytest.approx(0.4)
+    assert {(s.extras.local_drop, s.extras.global_drop, s.extras.dropout)
+            for s in off.stages} == {(0.0, 0.0, 0.0)}
+
+
+def test_backbone_zoo_covers_the_families_that_fit():
+    from search_space import PRESET_INFO
+
+    study = STUDIES["backbone_zoo"]
+    presets = [p["preset"] for p in study.grid_points("full")]
+    families = {PRESET_INFO[p].family for p in presets}
+    assert len(families) == len(presets)  # one representative per family
+    assert len(families) >= 10
+
+
+# ---- the search ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_nas_space_only_produces_valid_points(sampler):
+    study = STUDIES["nas"]
+    assert study.kind == "search" and study.objectives == ("val_error", "macs")
+    assert study.max_macs is not None
+    make = {"random": optuna.samplers.RandomSampler,
+            "tpe": optuna.samplers.TPESampler}[sampler]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    search = optuna.create_study(directions=["minimize", "minimize"], sampler=make(seed=0))
+    families, within = set(), 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TPE's experimental-feature warnings
+        for _ in range(25):
+            trial = search.ask()
+            net = study.space(trial, study.base_net)
+            mac = macs(net)  # validates at 28 px and builds on the meta device
+            families.add(trial.params["family"])
+            within += study.violation(adapted(net), INPUT) is None
+            search.tell(trial, [0.5, math.log(mac)])
+    assert len(families) >= 4, families
+    assert within >= 5  # the MACs constraint prunes some points, not nearly all
+
+
+def test_nas_every_family_at_its_extremes_is_valid():
+    study = STUDIES["nas"]
+    extremes = [
+        {"family": f, "depth0": d, "depth1": d, "depth2": d, "width": w, "growth": k,
+         "groups": g, "bottleneck_expansion": e, "inverted_expansion": 6, "shuffle_groups": sg}
+        for f in ("basic", "preact", "bottleneck", "inverted", "shuffle", "shuffle_v2", "dense")
+        for d in (1, 4) for w in (8, 24, 32) for k, g, e, sg in ((8, 8, 0.25, 8), (16, 1, 0.5, 1))
+    ]
+    for params in extremes:
+        net = study.space(optuna.trial.FixedTrial(params), study.base_net)
+        adapted(net).validate(INPUT)
+        net.blocks()  # every group count divides its channels

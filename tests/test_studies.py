@@ -1,0 +1,131 @@
+"""Studies end to end: Ray Tune + Optuna + MLflow on tiny Fashion-MNIST subsets, resume without
+duplicates, --fresh, and one-line errors with exit status 2 before Ray starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from search_space import Net
+from studies import STUDIES
+from studies.__main__ import main
+
+TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
+        "--set", "max_test_images=128", "--set", "batch_size=64"]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, fashion_data):
+    """A fresh folder for mlruns.db, optuna.db, mlartifacts and Ray's results."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("ATLAS_OPTUNA_STORAGE", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    return tmp_path
+
+
+def runs_of(workdir, study: str):
+    client = MlflowClient(f"sqlite:///{workdir / 'mlruns.db'}")
+    exp = client.get_experiment_by_name(study)
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if r.data.tags.get("atlas.role") == "parent"]
+    trials = [r for r in runs if r.data.tags.get("atlas.role") == "trial"]
+    return client, parents, trials
+
+
+@pytest.mark.slow
+def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
+    study = STUDIES["width_vs_depth"]
+    assert main(["run", "width_vs_depth", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "4/4 done (0 failed" in out
+    assert "mean val_error" in out and "per-trial start-up" in out
+
+    client, parents, trials = runs_of(workdir, "width_vs_depth")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert len(trials) == 4
+    variants = sorted(r.data.tags["atlas.variant"] for r in trials)
+    assert variants == sorted(study.variants("quick"))
+    for run in trials:
+        assert run.info.status == "FINISHED"
+        tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
+        assert tags["mlflow.parentRunId"] == parents[0].info.run_id
+        assert tags["atlas.status"] == "ok" and tags["atlas.seed"] == "0"
+        assert len(tags["atlas.git_commit"]) in (7, 40) or tags["atlas.git_commit"] == "unknown"
+        # the point: flattened params, the spec key, and the JSON artifact all agree
+        axes = {k.removeprefix("atlas.axis."): v for k, v in tags.items()
+                if k.startswith("atlas.axis.")}
+        expected = study.point({k: int(v) for k, v in axes.items()})
+        local = client.download_artifacts(run.info.run_id, "point.json", str(workdir))
+        point = Net.from_json(Path(local).read_text())
+        assert point == expected and tags["atlas.spec_key"] == expected.key()
+        flat = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
+        assert Net.from_flat(flat) == expected
+        assert params["recipe.max_train_images"] == "256" and params["recipe.epochs"] == "1"
+        for key in ("val_error", "test_error", "train_error", "params", "macs", "wall_s"):
+            assert key in metrics, key
+        assert 0 <= metrics["val_error"] <= 1 and metrics["params"] > 0
+        history = client.get_metric_history(run.info.run_id, "train_loss")
+        assert [m.step for m in history] == [1]  # one epoch, one step
+
+    # the same command again: nothing retrained, no duplicate child runs
+    assert main(["run", "width_vs_depth", *TINY]) == 0
+    assert "0 of 4 trials to run" in capsys.readouterr().out
+    _, parents, trials = runs_of(workdir, "width_vs_depth")
+    assert len(parents) == 2 and len(trials) == 4
+
+    # --fresh: a new generation, every trial again
+    assert main(["run", "width_vs_depth", "--fresh", *TINY]) == 0
+    _, parents, trials = runs_of(workdir, "width_vs_depth")
+    generations = sorted(r.data.tags["atlas.generation"] for r in trials)
+    assert generations == ["0"] * 4 + ["1"] * 4
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "no_such_study"], "unknown study 'no_such_study'; available:"),
+    (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
+    (["run", "width_vs_depth", "--set", "epochs"], "is not KEY=VALUE"),
+    (["run", "width_vs_depth", "--set", "lr=fast"], "Recipe.lr='fast' is not a number"),
+    (["run", "width_vs_depth", "--set", "epochs=0"], "Recipe.epochs=0"),
+    (["run", "width_vs_depth", "--set", "seeds=0"], "Budget.seeds=0"),
+    (["run", "width_vs_depth", "--set", "base=resnet9000"], "base='resnet9000' is not a preset"),
+    (["run", "width_vs_depth", "--set", "dataset=mnist3d"], "data='mnist3d' is unknown"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, workdir, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (workdir / "mlruns.db").exists()  # nothing half-written
+    assert not (workdir / "optuna.db").exists()
+
+
+def test_unwritable_tracking_store_is_exit_2(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////proc/atlas/mlruns.db")
+    assert main(["run", "width_vs_depth", *TINY]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_list_and_show(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in STUDIES:
+        assert name in out
+    assert main(["show", "bottleneck_nonlinearity"]) == 0
+    out = capsys.readouterr().out
+    assert "Figure 6a" in out and "activation=linear" in out
+
+
+def test_every_study_point_is_valid():
+    for study in STUDIES.values():
+        for budget in ("quick", "full"):
+            study.validate(budget)
+
+
+def test_trial_key_is_a_stable_hash_of_its_parts():
+    from studies import tracking
+
+    a = tracking.trial_key(study="s", recipe={"lr": 0.1}, seed=0)
+    assert a == tracking.trial_key(seed=0, recipe={"lr": 0.1}, study="s")
+    assert a != tracking.trial_key(study="s", recipe={"lr": 0.2}, seed=0)

@@ -1,0 +1,191 @@
+"""`make bench`: the trainer against a training loop written the usual way, side by side.
+
+The reference loop is what a tutorial writes: a torchvision dataset with transforms.v2 (random
+crop, flip, to-float, normalise) per image, a DataLoader with worker processes, fp32, and a
+`loss.item()` per step. Both train the same model (same point, same adaptation, same init) on
+the same images with the same augmentation, batch size and number of steps. Each runs two
+epochs of `--steps` steps; the second (warm: allocator, autotuning and workers started) is
+timed; the pair runs `--repeats` times in turn. Prints the median images/s of both and the ratio.
+
+    python -m trainers.bench                         # CPU, and CUDA when present
+    python -m trainers.bench --device cuda --net resnet18 --batch-size 512 --steps 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from typing import Any
+
+import torch
+from torch import nn
+
+from search_space import PRESETS, build
+
+from . import data as datasets
+from .recipe import Recipe
+from .train import adapt_net, default_threads, train
+
+# Defaults per device: a net the device trains at a useful rate, and enough steps for a
+# steady-state reading (each side runs 2 epochs of `steps`).
+DEFAULTS = {
+    "cpu": {"net": "resnet20", "data": "fashion_mnist", "batch_size": 128, "steps": 30},
+    # The issue's target: ResNet-18 with the CIFAR stem, batch 512, on an H100.
+    "cuda": {"net": "resnet18", "data": "cifar10", "batch_size": 512, "steps": 100},
+}
+# The PyTorch tutorials' num_workers=2; on a GPU machine a usual script gives the loader more.
+WORKERS = {"cpu": 2, "cuda": 8}
+
+
+class TensorImages(torch.utils.data.Dataset):
+    """uint8 (N, C, H, W) tensors as a map-style dataset of tv_tensors.Image, for data names
+    torchvision has no class for (synthetic, image folders)."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform):
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        from torchvision import tv_tensors
+
+        return self.transform(tv_tensors.Image(self.images[i])), int(self.labels[i])
+
+
+def reference_dataset(ds: datasets.Data, transform) -> torch.utils.data.Dataset:
+    """The torchvision dataset class for the name where there is one, else TensorImages."""
+    import torchvision.datasets as tvd
+
+    root = str(datasets.data_root())
+    kind = datasets.parse(ds.name).kind
+    if kind == "fashion_mnist":
+        return tvd.FashionMNIST(root, train=True, download=False, transform=transform)
+    if kind in ("cifar10", "cifar100"):
+        cls = tvd.CIFAR10 if kind == "cifar10" else tvd.CIFAR100
+        return cls(root, train=True, download=False, transform=transform)
+    if kind == "svhn":
+        return tvd.SVHN(root, split="train", download=False, transform=transform)
+    return TensorImages(ds.train_images, ds.train_labels, transform)
+
+
+def reference_loop(net, ds: datasets.Data, recipe: Recipe, indices: list[int],
+                   device: torch.device, workers: int) -> float:
+    """Images/s of the usual loop's second epoch over the training images `indices`."""
+    from torchvision.transforms import v2
+
+    mean, std = ds.mean_std()
+    _, h, w = ds.input_size
+    transform = v2.Compose([
+        v2.ToImage(),
+        v2.RandomCrop((h, w), padding=recipe.crop_padding),
+        v2.RandomHorizontalFlip(),
+        v2.ToDtype(torch.float32, scale=True),
+        v2.Normalize(mean, std),
+    ])
+    subset = torch.utils.data.Subset(reference_dataset(ds, transform), indices)
+    loader = torch.utils.data.DataLoader(subset, batch_size=recipe.batch_size, shuffle=True,
+                                         num_workers=workers, drop_last=True,
+                                         pin_memory=device.type == "cuda")
+    torch.manual_seed(recipe.seed)
+    model = build(net).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
+    criterion = nn.CrossEntropyLoss()
+    seconds, n_images = 0.0, len(indices) // recipe.batch_size * recipe.batch_size
+    for _epoch in range(2):
+        model.train()
+        running_loss = 0.0
+        start = time.perf_counter()
+        for inputs, labels in loader:
+            inputs = inputs.to(device, non_blocking=True)
+            labels = labels.to(device, non_blocking=True)
+            optimizer.zero_grad()
+            loss = criterion(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+    return n_images / seconds
+
+
+def bench(device: str, net_name: str | None = None, data: str | None = None,
+          batch_size: int | None = None, steps: int | None = None, workers: int | None = None,
+          precision: str = "auto", repeats: int = 3) -> dict[str, Any]:
+    """Run both loops on one device, `repeats` times in turn (a burst of load from another
+    process then hits both sides); return the median images/s of each and their ratio."""
+    dev = torch.device(device)
+    d = DEFAULTS[dev.type]
+    net_name = net_name or d["net"]
+    if net_name not in PRESETS:
+        raise ValueError(f"--net={net_name!r} is not a preset; see `make zoo`")
+    data = data or d["data"]
+    batch_size, steps = batch_size or d["batch_size"], steps or d["steps"]
+    if data in datasets.SHAPES and data != "fashion_mnist":
+        try:  # offline machines have no CIFAR: the same shapes, synthetic, say so
+            datasets.load(data)
+        except FileNotFoundError:
+            print(f"({data} not available: using synthetic data of its shape)", file=sys.stderr)
+            data = f"synthetic:{data},train={steps * batch_size},test={batch_size}"
+    workers = WORKERS[dev.type] if workers is None else workers
+    recipe = Recipe(epochs=2, batch_size=batch_size, crop_padding=4, flip=True, lr=0.02,
+                    val_fraction=0.0, max_train_images=steps * batch_size,
+                    max_test_images=batch_size, precision=precision)
+    ds = datasets.load(data)
+    net = adapt_net(PRESETS[net_name], ds, recipe)
+    train_idx, _ = datasets.split_indices(len(ds.train_labels), recipe.val_fraction,
+                                          recipe.split_seed, recipe.max_train_images)
+    ours, theirs = [], []
+    for _ in range(repeats):
+        out = train(net, recipe, data=data, device=dev)
+        ours.append(out["history"][-1]["images_per_second"])
+        torch.set_num_threads(default_threads())  # as the trainer has it
+        theirs.append(reference_loop(net, ds, recipe, train_idx.tolist(), dev, workers))
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return {"device": str(dev), "net": net_name, "data": data, "batch_size": batch_size,
+            "steps": steps, "workers": workers, "precision": precision,
+            "trainer": statistics.median(ours), "reference": statistics.median(theirs),
+            "ratio": statistics.median(ours) / statistics.median(theirs),
+            "ratio_range": (min(ratios), max(ratios))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m trainers.bench", description=__doc__.split("\n")[0])
+    p.add_argument("--device", choices=["cpu", "cuda"], action="append",
+                   help="default: cpu, and cuda when present")
+    p.add_argument("--net", help="preset name (default: resnet20 on CPU, resnet18 on CUDA)")
+    p.add_argument("--data", help="data name (default: fashion_mnist on CPU, cifar10 on CUDA)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--steps", type=int, help="steps per epoch (2 epochs, the second timed)")
+    p.add_argument("--workers", type=int, help="reference DataLoader workers (2 CPU, 8 CUDA)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
+                   help="the trainer's precision (the reference is always fp32)")
+    p.add_argument("--repeats", type=int, default=3, help="pairs of runs; medians are shown")
+    args = p.parse_args(argv)
+    devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    print(f"{'device':6} {'net':10} {'data':22} {'batch':>5} {'steps':>5} "
+          f"{'trainer img/s':>14} {'reference img/s':>16} {'ratio':>6}  (range of repeats)")
+    for device in devices:
+        try:
+            r = bench(device, args.net, args.data, args.batch_size, args.steps, args.workers,
+                      args.precision, max(1, args.repeats))
+        except (ValueError, FileNotFoundError) as e:
+            print(f"bench: {e}", file=sys.stderr)
+            return 2
+        print(f"{r['device']:6} {r['net']:10} {r['data']:22} {r['batch_size']:>5} "
+              f"{r['steps']:>5} {r['trainer']:>14.0f} {r['reference']:>16.0f} "
+              f"{r['ratio']:>5.2f}x  ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})",
+              flush=True)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"({cores} CPU cores; load average {os.getloadavg()[0]:.1f}: other processes slow "
+          "both loops, the reference's workers most)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
