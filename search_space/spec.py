@@ -15,6 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .coerce import coerce, coerce_fields
 from .extras import BLOCK_EXTRAS, Extras
 
 # --------------------------------------------------------------------------------------------
@@ -95,60 +96,9 @@ as the authors' TF-slim training code (0.4)."""
 _SMALL_INPUT_STEM = {"imagenet": "cifar", "mobilenet_v2": "mobilenet_v2_small"}
 
 
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
-    """Convert `value` (possibly a string, as MLflow returns params) to `annotation`'s type."""
-    origin = typing.get_origin(annotation)
-    if origin is Literal:
-        choices = typing.get_args(annotation)
-        for choice in choices:  # "5" from MLflow matches the int choice 5
-            if value == choice and type(value) is type(choice):
-                return value
-            if isinstance(value, str) and value == str(choice):
-                return choice
-        raise ValueError(f"{where}={value!r} is not one of {list(choices)}")
-    if origin is tuple:  # tuple[int, ...]; flat() writes it as "2,5"
-        if isinstance(value, str):
-            value = [v for v in value.strip("()[] ").replace(" ", "").split(",") if v]
-        if not isinstance(value, (list, tuple)):
-            raise ValueError(f"{where}={value!r} is not a list of ints")
-        return tuple(_coerce(v, int, where) for v in value)
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value in ("True", "False", "true", "false"):
-            return value.lower() == "true"
-        raise ValueError(f"{where}={value!r} is not a bool")
-    if annotation is int:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValueError(f"{where}={value!r} is not an int")
-        try:
-            return int(value)
-        except ValueError:
-            raise ValueError(f"{where}={value!r} is not an int") from None
-    if annotation is float:
-        if isinstance(value, bool):
-            raise ValueError(f"{where}={value!r} is not a number")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}={value!r} is not a number") from None
-    if annotation is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{where}={value!r} is not a string")
-        return value
-    raise TypeError(f"no coercion for {annotation!r} ({where})")
-
-
 def _check_fields(obj: Any, prefix: str) -> None:
     """Coerce and check every field of a frozen dataclass against its type hints."""
-    hints = typing.get_type_hints(type(obj))
-    for f in dataclasses.fields(obj):
-        if f.name in ("stages", "extras"):
-            continue
-        value = getattr(obj, f.name)
-        coerced = _coerce(value, hints[f.name], f"{prefix}{f.name}")
-        if coerced is not value:
-            object.__setattr__(obj, f.name, coerced)
+    coerce_fields(obj, prefix, skip=("stages", "extras"))
 
 
 def make_extras(block: str, values: dict[str, Any] | None = None, where: str = "extras") -> Any:
@@ -164,7 +114,7 @@ def make_extras(block: str, values: dict[str, Any] | None = None, where: str = "
             f"{where}: {unknown} not an extra of block {block!r}; valid: {sorted(names)}"
         )
     hints = typing.get_type_hints(cls)
-    return cls(**{k: _coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()})
+    return cls(**{k: coerce(v, hints[k], f"{where}.{k}") for k, v in values.items()})
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from search_space.coerce import coerce_fields
 
 SCHEDULES = ("cosine", "multistep", "linear", "constant")
 """cosine: to 0 (Loshchilov & Hutter 2017, no restarts); multistep: x gamma at each milestone
@@ -70,7 +71,7 @@ class Recipe:
     time_limit_s: float | None = None  # checked after each epoch; the run ends "time_limit"
 
     def __post_init__(self) -> None:
-        _coerce_fields(self)
+        coerce_fields(self, "Recipe.")
         _positive(self, "epochs", "batch_size")
         _positive(self, "max_train_images", "max_val_images", "max_test_images", "threads",
                   optional=True)
@@ -139,55 +140,3 @@ def _positive(recipe: Recipe, *names: str, optional: bool = False) -> None:
             _bad(recipe, name, "must be an integer >= 1" + (" or None" if optional else ""))
 
 
-def _coerce_fields(recipe: Recipe) -> None:
-    """Check every field against its annotation; accept strings (MLflow params) and lists."""
-    hints = typing.get_type_hints(Recipe)
-    for f in dataclasses.fields(recipe):
-        value = getattr(recipe, f.name)
-        coerced = _coerce(value, hints[f.name], f"Recipe.{f.name}")
-        if coerced is not value:
-            object.__setattr__(recipe, f.name, coerced)
-
-
-def _coerce(value: Any, annotation: Any, where: str) -> Any:
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        if value is None or value == "None":
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(value, inner, where)
-    if origin is Literal:
-        if value not in args:
-            raise ValueError(f"{where}={value!r} is not one of {list(args)}")
-        return value
-    if origin is tuple:
-        if isinstance(value, str):  # "(0.5, 0.75)" or "[0.5, 0.75]" from MLflow
-            value = [v for v in value.strip("()[] ").split(",") if v.strip()]
-        if not isinstance(value, (tuple, list)):
-            raise ValueError(f"{where}={value!r} is not a sequence of numbers")
-        return tuple(_coerce(v, float, where) for v in value)
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        if value in ("True", "False", "true", "false"):
-            return value.lower() == "true"
-        raise ValueError(f"{where}={value!r} is not a bool")
-    if annotation is int:
-        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-            raise ValueError(f"{where}={value!r} is not an integer")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}={value!r} is not an integer") from None
-    if annotation is float:
-        if isinstance(value, bool):
-            raise ValueError(f"{where}={value!r} is not a number")
-        try:
-            out = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}={value!r} is not a number") from None
-        if math.isnan(out):
-            raise ValueError(f"{where}={value!r} is not a number")
-        return value if isinstance(value, float) else out
-    raise TypeError(f"no coercion for {annotation!r} ({where})")
