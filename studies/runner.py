@@ -28,6 +28,7 @@ from ray.tune.search.optuna import OptunaSearch
 
 from search_space import complexity
 from trainers import Recipe, train
+from trainers.data import data_root
 from trainers.data import parse as parse_data
 
 from . import tracking
@@ -377,7 +378,10 @@ def _init_ray(budget: Budget) -> None:
         return
     address = os.environ.get("RAY_ADDRESS")
     repo = str(Path(__file__).resolve().parent.parent)
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+           # Tune runs each trial in its own folder: one absolute data folder for all of them,
+           # so the dataset is unpacked once, not per trial
+           "ATLAS_DATA": str(data_root())}
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
         ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
     else:
