@@ -121,12 +121,6 @@ def finished_trial(c: MlflowClient, exp_id: str, key: str) -> dict[str, Any] | N
             "mlflow_run_id": run.info.run_id}
 
 
-def finished_keys(c: MlflowClient, exp_id: str, generation_: int) -> set[str]:
-    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}' and "
-                      "attributes.status = 'FINISHED'")
-    return {r.data.tags["atlas.trial_key"] for r in runs if "atlas.trial_key" in r.data.tags}
-
-
 def search_all(c: MlflowClient, exp_id: str, filter_string: str) -> list:
     runs, token = [], None
     while True:
@@ -209,14 +203,6 @@ def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str,
                     **{k: v for k, v in r.data.tags.items() if k.startswith("atlas.")},
                     **r.data.metrics})
     return out
-
-
-def log_summary_table(c: MlflowClient, parent_id: str, markdown: str) -> None:
-    c.log_text(parent_id, markdown, "summary.md")
-
-
-def iter_child_runs(c: MlflowClient, exp_id: str, parent_id: str) -> Iterable:
-    return search_all(c, exp_id, f"tags.`{PARENT_TAG}` = '{parent_id}'")
 
 
 def metric_histories(c: MlflowClient, run_ids: Iterable[str],
