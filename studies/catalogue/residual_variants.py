@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from trainers import Recipe
 
-from ..study import Budget, Study, with_extras
+from ..study import Study, with_extras
+from .bottleneck_nonlinearity import FIG6_FULL, FIG6_QUICK
 
-# Quick-budget cost: see the comment at `quick=` below (the reproduction's budget, shared with
-# bottleneck_nonlinearity; the shortcut adds no MACs, so every variant costs the same).
+# Budgets: the reproduction's, shared with bottleneck_nonlinearity (FIG6_QUICK, FIG6_FULL); the
+# shortcut adds no MACs, so every variant costs the same.
 
 
 def space(trial, base):
@@ -30,11 +31,6 @@ STUDY = Study(
     expected_order=("shortcut=bottleneck", "shortcut=expansion"),
     recipe=Recipe(epochs=15, batch_size=128, lr=0.05, weight_decay=4e-5, schedule="cosine",
                   crop_padding=2, flip=True),
-    # The reproduction's CPU budget (README "Results"): MobileNetV2 at width 0.35 (12.8M MACs
-    # at 28 px; ~250 images/s on one core), 3 epochs of 4,000 images, 5 seeds per variant:
-    # 15 trials of ~55 s, two at a time, ~8 minutes. Validation error ~0.22 after 3 epochs.
-    quick=Budget(recipe={"epochs": 3, "lr": 0.1, "max_train_images": 4000,
-                         "max_val_images": 1000, "max_test_images": 1000},
-                 net={"width_mult": 0.35}, seeds=5),
-    full=Budget(recipe={"epochs": 30}, seeds=5, concurrency=8, gpus_per_trial=0.125),
+    quick=FIG6_QUICK,  # the reproduction's budgets (README "Results")
+    full=FIG6_FULL,
 )
