@@ -1,5 +1,8 @@
 # The user's interface. Every target that needs the environment builds it first.
-VENV   ?= .venv
+# Paths are the repository's, so `make -f path/to/Makefile study ...` works from any folder
+# (the study's mlruns.db, optuna.db and .atlas/ land in that folder).
+ROOT   := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VENV   ?= $(ROOT)/.venv
 PY     := $(VENV)/bin/python
 # torch/torchvision pairs that import together; on this project's machines these two lie on
 # local disk (a pip constraint caps torch there). Override for another platform.
@@ -10,10 +13,10 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): $(ROOT)/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PINS)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '$(ROOT)[dev]'
 	@[ -d /usr/share/datasets/fashion-mnist ] || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; } || echo "note: apt-get could not install dataset-fashion-mnist (README: Trainers)"; }
 	touch $@
 

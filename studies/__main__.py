@@ -1,19 +1,23 @@
 """python -m studies list | show NAME | run NAME [--budget quick|full] [--set k=v ...] [--fresh]
 
-Bad input (unknown study, bad --set, invalid point, missing data, unwritable store) gets one
-line on stderr and exit status 2 before Ray starts.
+NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_study.py).
+Bad input (unknown study, a study file that fails, bad --set, invalid point, missing data, an
+unwritable or unreachable store, the study already running) gets one line on stderr and exit
+status 2 before Ray starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from typing import Any
 
 from search_space import PRESETS
 
 from . import STUDIES
+from .catalogue import from_file
 from .study import Budget, Study
 from .summary import summary_table
 
@@ -30,13 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the catalogue: name, kind, claim")
     show = sub.add_parser("show", help="a study's claim, space, recipe and budgets")
-    show.add_argument("name")
+    show.add_argument("name", help="a catalogue study or a file defining STUDY")
     run = sub.add_parser("run", help="run or resume a study")
-    run.add_argument("name")
+    run.add_argument("name", help="a catalogue study or a file defining STUDY")
     run.add_argument("--budget", default="quick", choices=["quick", "full"])
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field (epochs=2), a budget field (seeds=3, "
-                     "trials=8, concurrency=1) or a study field (base=resnet32, dataset=...)")
+                     "trials=8, concurrency=1), a study field (base=resnet32, dataset=...), "
+                     "an ablation's grid (grid.depth=10,16) or a field of every point "
+                     "(net.width_mult=0.5)")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
     try:
@@ -48,14 +54,24 @@ def main(argv: list[str] | None = None) -> int:
         study, budget = apply_overrides(study, args.budget, args.set)
         preflight(study, args.budget)
     except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return USAGE_ERROR
+        return _usage_error(e)
     return _run(study, args.budget, args.fresh)
 
 
+def _usage_error(e: Exception) -> int:
+    print(f"error: {e}", file=sys.stderr)
+    return USAGE_ERROR
+
+
 def _study(name: str) -> Study:
+    if name.endswith(".py") or os.sep in name:
+        try:
+            return from_file(name)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     if name not in STUDIES:
-        raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))}")
+        raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))} "
+                         "(or a path to a file defining STUDY)")
     return STUDIES[name]
 
 
@@ -99,12 +115,24 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     recipe_changes: dict[str, Any] = dict(budget.recipe)
     budget_changes: dict[str, Any] = {}
     study_changes: dict[str, Any] = {}
+    grid = dict(study.grid_for(budget))
+    net_changes: dict[str, Any] = dict(budget.net)
     for setting in settings:
         key, sep, raw = setting.partition("=")
-        if not sep or not key:
+        if not sep or not key or not raw:
             raise UsageError(f"--set {setting!r} is not KEY=VALUE")
         value = _parse_value(raw)
-        if key in budget_fields:
+        if key.startswith("grid."):
+            axis = key.removeprefix("grid.")
+            if study.kind != "ablation" or axis not in grid:
+                raise UsageError(f"--set {key}: {study.name} has no grid axis {axis!r}; its "
+                                 f"axes: {', '.join(grid) or 'none (a search)'}")
+            grid[axis] = tuple(_parse_value(v) for v in raw.split(","))
+            budget_changes["grid"] = tuple(grid.items())
+        elif key.startswith("net."):
+            net_changes[key.removeprefix("net.")] = value
+            budget_changes["net"] = tuple(sorted(net_changes.items()))
+        elif key in budget_fields:
             budget_changes[key] = value
         elif key in recipe_fields:
             recipe_changes[key] = raw  # Recipe coerces strings itself and names bad values
@@ -114,7 +142,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             raise UsageError(
                 f"--set {key}: unknown key; recipe: {', '.join(sorted(recipe_fields))}; "
                 f"budget: {', '.join(sorted(budget_fields))}; study: "
-                f"{', '.join(sorted(study_fields))}"
+                f"{', '.join(sorted(study_fields))}; grid.AXIS=V1,V2; net.FIELD=V"
             )
     try:
         new_budget = dataclasses.replace(budget, recipe=tuple(recipe_changes.items()),
@@ -124,6 +152,13 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             raise ValueError(f"--set base={study_changes['base']!r} is not a preset; "
                              "`make zoo` lists them")
         budgets = {budget_name: new_budget}
+        if "grid" in budget_changes:  # a narrowed grid keeps the claim's variants it still has
+            labels = set(study.variants(new_budget))
+            order = tuple(v for v in study.expected_order if v in labels)
+            study_changes["expected_order"] = order if len(order) > 1 else ()
+            study_changes["baseline"] = study.baseline if study.baseline in labels else ""
+            other = "full" if budget_name == "quick" else "quick"
+            budgets[other] = dataclasses.replace(study.budget(other), grid=new_budget.grid)
         study = dataclasses.replace(study, **study_changes, **budgets)
     except (ValueError, TypeError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
@@ -146,8 +181,8 @@ def preflight(study: Study, budget_name: str) -> None:
                 net = study.point(params, budget_name) if params else base
                 net.adapt(num_classes=shape.num_classes, in_channels=shape.channels,
                           small_input=small).validate(shape.input_size)
+        tracking.check_store(tracking.tracking_uri())
         load(study.dataset)  # a missing dataset fails here, saying how to get it
-        tracking.check_writable(tracking.tracking_uri())
     except (ValueError, FileNotFoundError, PermissionError, OSError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
 
@@ -157,6 +192,8 @@ def _run(study: Study, budget_name: str, fresh: bool) -> int:
 
     try:
         outcome = runner.run(study, budget_name, fresh=fresh)
+    except runner.StudyBusy as e:
+        return _usage_error(e)
     except KeyboardInterrupt:
         return 130
     finally:

@@ -77,7 +77,8 @@ class Study:
     space: Space  # define-by-run: suggest values with `trial`, return the point
     kind: Literal["ablation", "search"] = "ablation"
     # Ablations: the values of the one or two varied axes, by the parameter names `space`
-    # suggests (Optuna's GridSampler runs their product, times the seeds).
+    # suggests, or `recipe.<field>` for a recipe axis (the runner runs their product, times
+    # the seeds).
     grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     baseline: str = ""  # variant label the paired tests compare against
     expected_order: tuple[str, ...] = ()  # variants best first, as the claim has them
@@ -163,6 +164,14 @@ class Study:
         b = self.budget(budget) if isinstance(budget, str) else budget
         return self.recipe.replace(**dict(b.recipe))
 
+    def trial_recipe(self, params: Mapping[str, Any], budget: str | Budget) -> Recipe:
+        """The recipe of the trial with these parameters: the budget's, with the point's
+        `recipe.*` axes (e.g. `recipe.lr` in a learning-rate ablation) and its seed."""
+        changes = recipe_axes(params)
+        if "seed" in params:
+            changes["seed"] = int(params["seed"])
+        return self.recipe_for(budget).replace(**changes)
+
     def violation(self, net: Net, input_size: tuple[int, int, int]) -> str | None:
         """Why a point breaks the study's constraints (None if it does not), on the meta device."""
         if self.max_params is None and self.max_macs is None:
@@ -181,6 +190,7 @@ class Study:
             for params in self.grid_points(budget):
                 try:
                     self.point(params, budget)
+                    self.trial_recipe(params, budget)
                 except ValueError as e:
                     raise ValueError(
                         f"study {self.name}, variant {variant_label(params)}: {e}") from e
@@ -194,6 +204,7 @@ class Study:
                 b = self.budget(budget) if isinstance(budget, str) else budget
                 if b.net:
                     net.replace(**dict(b.net))
+                self.trial_recipe(trial.params, budget)
             except ValueError as e:
                 raise ValueError(f"study {self.name}, point {trial.params}: {e}") from e
 
@@ -202,6 +213,16 @@ def grid_points(grid: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[dict[str,
     names = [k for k, _ in grid]
     return [dict(zip(names, combo, strict=True))
             for combo in itertools.product(*(v for _, v in grid))]
+
+
+RECIPE_AXIS = "recipe."
+
+
+def recipe_axes(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The `recipe.<field>` parameters of a point, as Recipe fields (a study may vary the
+    recipe as well as the net: `trial.suggest_float("recipe.lr", ...)`, or a grid axis)."""
+    return {k.removeprefix(RECIPE_AXIS): v for k, v in params.items()
+            if k.startswith(RECIPE_AXIS)}
 
 
 def variant_label(params: Mapping[str, Any]) -> str:

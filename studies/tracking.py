@@ -15,8 +15,10 @@ import hashlib
 import json
 import math
 import os
+import socket
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,15 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from . import liveness
+from .locks import sqlite_store_lock
+
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
 RUN_NAME_TAG = "mlflow.runName"
 MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
+# A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of
+# the study trains it again; every other status (ok, diverged, pruned, ...) is a result.
+FAILURE_STATUSES = ("failed", "out_of_memory")
 
 
 def tracking_uri() -> str:
@@ -38,8 +46,19 @@ def artifact_root() -> str:
     return (Path.cwd() / "mlartifacts").as_uri()
 
 
-def check_writable(uri: str) -> None:
-    """Fail early, in one line, when a local store cannot be written."""
+def check_store(uri: str) -> None:
+    """Fail early, in one line, when a local store cannot be written or a tracking server
+    cannot be reached (PermissionError / ConnectionError)."""
+    if uri.startswith(("http://", "https://")):
+        url = urllib.parse.urlsplit(uri)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            socket.create_connection((url.hostname, port), timeout=5).close()
+        except OSError as e:
+            raise ConnectionError(
+                f"tracking server {uri} is not reachable ({e.strerror or e}); start it "
+                "(mlflow server ...) or point MLFLOW_TRACKING_URI elsewhere") from None
+        return
     if uri.startswith("sqlite:///"):
         path = Path(uri.removeprefix("sqlite:///"))
         folder = path.parent
@@ -55,7 +74,10 @@ def check_writable(uri: str) -> None:
 def client() -> MlflowClient:
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
-    return MlflowClient(tracking_uri=uri)
+    with sqlite_store_lock(uri):  # the first use creates a new store's tables: one at a time
+        c = MlflowClient(tracking_uri=uri)
+        c.search_experiments(max_results=1)
+    return c
 
 
 def experiment_id(c: MlflowClient, study: str) -> str:
@@ -102,9 +124,38 @@ def start_parent(c: MlflowClient, exp_id: str, study: str, budget: str,
         exp_id,
         run_name=f"{study}-{budget}-{time.strftime('%Y%m%d-%H%M%S')}",
         tags={"atlas.role": "parent", "atlas.budget": budget, "atlas.git_commit": git_commit(),
+              "atlas.driver": liveness.identity(), "atlas.heartbeat": f"{time.time():.0f}",
               **tags},
     )
     return run.info.run_id
+
+
+def heartbeat(c: MlflowClient, parent_id: str) -> None:
+    """The driver is alive (liveness.alive reads it from another machine)."""
+    c.set_tag(parent_id, "atlas.heartbeat", f"{time.time():.0f}")
+
+
+def live_and_dead_parents(c: MlflowClient, exp_id: str) -> tuple[list[Any], list[Any]]:
+    """The experiment's parent runs still RUNNING, split by whether their driver lives."""
+    runs = search_all(c, exp_id, "tags.`atlas.role` = 'parent' and attributes.status = 'RUNNING'")
+    live, dead = [], []
+    for run in runs:
+        tags = run.data.tags
+        try:
+            beat = float(tags["atlas.heartbeat"])
+        except (KeyError, ValueError):
+            beat = None
+        (live if liveness.alive(tags.get("atlas.driver"), beat) else dead).append(run)
+    return live, dead
+
+
+def close_dead_parent(c: MlflowClient, exp_id: str, parent_id: str) -> int:
+    """A parent whose driver died (SIGKILL, a lost machine): its trials still RUNNING and the
+    parent itself become KILLED. Returns the number of trials closed."""
+    closed = close_dangling(c, exp_id, parent_id)
+    c.set_tag(parent_id, "atlas.status", "killed")
+    c.set_terminated(parent_id, "KILLED")
+    return closed
 
 
 def finished_trial(c: MlflowClient, exp_id: str, key: str) -> dict[str, Any] | None:
@@ -119,6 +170,24 @@ def finished_trial(c: MlflowClient, exp_id: str, key: str) -> dict[str, Any] | N
     run = runs[0]
     return {**run.data.metrics, "status": run.data.tags.get("atlas.status", "ok"),
             "mlflow_run_id": run.info.run_id}
+
+
+def finished_keys(c: MlflowClient, exp_id: str, generation_: int) -> set[str]:
+    """Trial keys of a generation that have a FINISHED child run (a result to keep)."""
+    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}' and "
+                      "tags.`atlas.role` = 'trial' and attributes.status = 'FINISHED'")
+    return {r.data.tags["atlas.trial_key"] for r in runs if "atlas.trial_key" in r.data.tags}
+
+
+def retried_run(c: MlflowClient, exp_id: str, parent_id: str, key: str,
+                ray_trial_id: str) -> str | None:
+    """The run of an earlier attempt of this same Ray trial (Ray Tune retries a trial whose
+    worker died), so the retry carries on in it instead of opening a second run."""
+    runs = c.search_runs(
+        [exp_id], max_results=1,
+        filter_string=f"tags.`atlas.trial_key` = '{key}' and tags.`{PARENT_TAG}` = "
+        f"'{parent_id}' and tags.`atlas.ray_trial_id` = '{ray_trial_id}'")
+    return runs[0].info.run_id if runs else None
 
 
 def search_all(c: MlflowClient, exp_id: str, filter_string: str) -> list:
@@ -139,14 +208,27 @@ def _params(values: dict[str, Any]) -> list[Param]:
 class TrialRun:
     """One child run: params and tags up front, a step per epoch, final metrics at the end."""
 
-    def __init__(self, c: MlflowClient, exp_id: str, parent_id: str, name: str,
-                 params: dict[str, Any], tags: dict[str, str], point_json: str):
+    def __init__(self, c: MlflowClient, run_id: str):
         self.c = c
-        run = c.create_run(exp_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
-        self.run_id = run.info.run_id
+        self.run_id = run_id
         self.last_epoch: dict[str, Any] = {}  # step -> keys, to log no value twice
-        c.log_batch(self.run_id, params=_params(params))
-        c.log_text(self.run_id, point_json, "point.json")
+
+    @classmethod
+    def create(cls, c: MlflowClient, exp_id: str, parent_id: str, name: str,
+               params: dict[str, Any], tags: dict[str, str], point_json: str) -> TrialRun:
+        run = c.create_run(exp_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
+        c.log_batch(run.info.run_id, params=_params(params))
+        c.log_text(run.info.run_id, point_json, "point.json")
+        return cls(c, run.info.run_id)
+
+    @classmethod
+    def reopen(cls, c: MlflowClient, run_id: str, tags: dict[str, str]) -> TrialRun:
+        """An earlier attempt's run, RUNNING again, with its attempt count raised."""
+        attempts = int(c.get_run(run_id).data.tags.get("atlas.attempts", "1")) + 1
+        c.update_run(run_id, status="RUNNING")
+        c.log_batch(run_id, tags=[RunTag(k, v) for k, v in
+                                  {**tags, "atlas.attempts": str(attempts)}.items()])
+        return cls(c, run_id)
 
     def log_epoch(self, metrics: dict[str, Any], step: int) -> None:
         self.last_epoch = {"step": step, "keys": set(metrics)}
@@ -155,10 +237,14 @@ class TrialRun:
             Metric(k, float(v), now, step) for k, v in metrics.items() if _number(v)
         ])
 
-    def finish(self, metrics: dict[str, Any], status: str, reason: str = "", step: int = 0) -> None:
+    def finish(self, metrics: dict[str, Any], status: str, reason: str = "", step: int = 0,
+               details: str = "") -> None:
         """Final metrics (at `step`, the last epoch, so they stay the metrics' latest values),
-        the trial's status (ok, diverged, pruned, ...), and the run closed: FINISHED unless
-        the trial failed."""
+        the trial's status (ok, diverged, pruned, ...; the reason in one line, `details` such
+        as a traceback in error.txt), and the run closed: FAILED for FAILURE_STATUSES, else
+        FINISHED."""
+        if details:
+            self.c.log_text(self.run_id, details, "error.txt")
         now = int(time.time() * 1000)
         tags = [RunTag("atlas.status", status)]
         if reason:
@@ -168,7 +254,8 @@ class TrialRun:
             Metric(k, float(v), now, step) for k, v in metrics.items()
             if _number(v) and k not in logged
         ])
-        self.c.set_terminated(self.run_id, "FAILED" if status == "failed" else "FINISHED")
+        self.c.set_terminated(self.run_id,
+                              "FAILED" if status in FAILURE_STATUSES else "FINISHED")
 
 
 def _number(v: Any) -> bool:
@@ -193,16 +280,21 @@ def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[st
 
 
 def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str, Any]]:
-    """Every trial of a generation, one dict per run: tags, params, final metrics."""
+    """Every trial of a generation, one dict per trial (tags, final metrics): its FINISHED run,
+    or if it has none (failed, killed, running) its latest run. An interrupted or failed
+    attempt that a later invocation completed is not a trial of its own."""
     runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}'")
-    out = []
-    for r in runs:
-        if r.data.tags.get("atlas.role") != "trial":
+    best: dict[str, Any] = {}
+    for r in sorted(runs, key=lambda r: r.info.start_time or 0):
+        tags = r.data.tags
+        if tags.get("atlas.role") != "trial":
             continue
-        out.append({"run_id": r.info.run_id, "mlflow_status": r.info.status,
-                    **{k: v for k, v in r.data.tags.items() if k.startswith("atlas.")},
-                    **r.data.metrics})
-    return out
+        key = tags.get("atlas.trial_key", r.info.run_id)
+        if best.get(key) is None or best[key].info.status != "FINISHED":
+            best[key] = r
+    return [{"run_id": r.info.run_id, "mlflow_status": r.info.status,
+             **{k: v for k, v in r.data.tags.items() if k.startswith("atlas.")},
+             **r.data.metrics} for r in best.values()]
 
 
 def metric_histories(c: MlflowClient, run_ids: Iterable[str],

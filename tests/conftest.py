@@ -21,3 +21,14 @@ def fashion_root(tmp_path_factory) -> Path:
 def fashion_data(fashion_root, monkeypatch) -> Path:
     monkeypatch.setenv("ATLAS_DATA", str(fashion_root))
     return fashion_root
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, fashion_data):
+    """A fresh folder for mlruns.db, optuna.db, mlartifacts and .atlas (Ray's results and the
+    trial checkpoints), with no tracking, Optuna or Ray address inherited."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("MLFLOW_TRACKING_URI", "ATLAS_OPTUNA_STORAGE", "RAY_ADDRESS", "ATLAS_HOME",
+                 "ATLAS_RAY_STORAGE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path

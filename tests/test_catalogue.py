@@ -151,8 +151,8 @@ def test_labels_exist_at_both_budgets(name):
 
 @pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
 def test_grid_sampler_runs_the_grid(name):
-    """Optuna's GridSampler (what runs an ablation) drives the space through exactly the grid:
-    the space suggests no parameter outside it, and each trial rebuilds its variant's point."""
+    """Driven through the grid by Optuna's GridSampler, the space suggests no parameter outside
+    the grid, and each trial rebuilds its variant's point (as `Study.point` does)."""
     study = STUDIES[name]
     grid = {k: list(v) for k, v in study.grid_for("quick")}
     optuna.logging.set_verbosity(optuna.logging.WARNING)

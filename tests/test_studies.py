@@ -3,6 +3,7 @@ duplicates, --fresh, and one-line errors with exit status 2 before Ray starts.""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,16 +15,6 @@ from studies.__main__ import main
 
 TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
         "--set", "max_test_images=128", "--set", "batch_size=64"]
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch, fashion_data):
-    """A fresh folder for mlruns.db, optuna.db, mlartifacts and Ray's results."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("ATLAS_OPTUNA_STORAGE", raising=False)
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    return tmp_path
 
 
 def runs_of(workdir, study: str):
@@ -83,28 +74,68 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
     assert generations == ["0"] * 4 + ["1"] * 4
 
 
+STUDY_FILES = {
+    "syntax.py": "def broken(:\n",
+    "raises.py": "from studies import STUDIES\nSTUDY = STUDIES['no_such_study']\n",
+    "nostudy.py": "X = 1\n",
+}
+
+
+@pytest.fixture
+def study_files(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("study-files")
+    for name, text in STUDY_FILES.items():
+        (folder / name).write_text(text)
+    return folder
+
+
 @pytest.mark.parametrize("argv, message", [
     (["run", "no_such_study"], "unknown study 'no_such_study'; available:"),
+    (["run", "{files}/syntax.py"], "syntax.py (line 1): SyntaxError: invalid syntax"),
+    (["run", "{files}/raises.py"], "raises.py: KeyError: 'no_such_study'"),
+    (["run", "{files}/nostudy.py"], "must define STUDY = Study(...)"),
+    (["run", "{files}/missing.py"], "missing.py does not exist"),
     (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
     (["run", "width_vs_depth", "--set", "epochs"], "is not KEY=VALUE"),
+    (["run", "width_vs_depth", "--set", "epochs="], "is not KEY=VALUE"),
     (["run", "width_vs_depth", "--set", "lr=fast"], "Recipe.lr='fast' is not a number"),
     (["run", "width_vs_depth", "--set", "epochs=0"], "Recipe.epochs=0"),
     (["run", "width_vs_depth", "--set", "seeds=0"], "Budget.seeds=0"),
+    (["run", "width_vs_depth", "--set", "seeds=two"], "Budget.seeds='two'"),
     (["run", "width_vs_depth", "--set", "base=resnet9000"], "base='resnet9000' is not a preset"),
+    (["run", "width_vs_depth", "--set", "grid.width=1,2"], "has no grid axis 'width'"),
+    (["run", "nas", "--set", "grid.depth=10"], "nas has no grid axis 'depth'"),
+    (["run", "width_vs_depth", "--set", "net.colour=1"], "['colour'] not a field of Net"),
+    (["run", "width_vs_depth", "--set", "grid.depth=11"], "variant depth=11,k=1: '11' not in"),
+    (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be > 0"),
     (["run", "width_vs_depth", "--set", "dataset=mnist3d"], "data='mnist3d' is unknown"),
+    (["run", "width_vs_depth", "--set", "dataset=cifar10"],
+     "cifar10 is not in {data} and could not be downloaded"),
 ])
-def test_bad_input_is_one_line_and_exit_2(argv, message, workdir, capsys):
+def test_bad_input_is_one_line_and_exit_2(argv, message, workdir, study_files, monkeypatch,
+                                          tmp_path_factory, capsys):
+    empty = tmp_path_factory.mktemp("no-cifar")  # offline: CIFAR is neither here nor online
+    if "dataset=cifar10" in argv:
+        monkeypatch.setenv("ATLAS_DATA", str(empty))
+    argv = [a.format(files=study_files) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and message in err and err.count("\n") == 1
-    assert not (workdir / "mlruns.db").exists()  # nothing half-written
-    assert not (workdir / "optuna.db").exists()
+    assert err.startswith("error: ") and message.format(data=empty) in err, err
+    assert err.count("\n") == 1
+    assert list(workdir.iterdir()) == []  # nothing half-written: no store, no .atlas
+    assert list(empty.iterdir()) == []
 
 
-def test_unwritable_tracking_store_is_exit_2(workdir, monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////proc/atlas/mlruns.db")
+@pytest.mark.parametrize("uri, message", [
+    ("sqlite:////proc/atlas/mlruns.db", "is not writable"),
+    ("http://127.0.0.1:9", "tracking server http://127.0.0.1:9 is not reachable"),
+])
+def test_unusable_tracking_store_is_exit_2(uri, message, workdir, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     assert main(["run", "width_vs_depth", *TINY]) == 2
-    assert "not writable" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert list(workdir.iterdir()) == []
 
 
 def test_list_and_show(capsys):
@@ -129,3 +160,19 @@ def test_trial_key_is_a_stable_hash_of_its_parts():
     a = tracking.trial_key(study="s", recipe={"lr": 0.1}, seed=0)
     assert a == tracking.trial_key(seed=0, recipe={"lr": 0.1}, study="s")
     assert a != tracking.trial_key(study="s", recipe={"lr": 0.2}, seed=0)
+
+
+def test_recipe_axes_vary_the_recipe_per_trial():
+    from studies.catalogue import from_file
+    from studies.runner import ablation_points
+
+    study = from_file(Path(__file__).parent / "studies" / "faulty.py")
+    params = {"recipe.lr": 1e30, "width_mult": 1.0, "seed": 1}
+    recipe = study.trial_recipe(params, "quick")
+    assert (recipe.lr, recipe.seed, recipe.epochs) == (1e30, 1, 1)
+    assert study.point(params) == study.base_net  # width_mult 1.0: the preset itself
+    points = ablation_points(study, study.budget("quick"))
+    assert len(points) == 8 and [p["seed"] for p in points] == [0] * 4 + [1] * 4
+    bad = dataclasses.replace(study, grid={"recipe.lr": (-1.0,), "width_mult": (1.0,)})
+    with pytest.raises(ValueError, match="variant recipe.lr=-1.0,width_mult=1.0: Recipe.lr"):
+        bad.validate("quick")

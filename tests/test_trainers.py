@@ -318,6 +318,7 @@ def test_resume_after_an_interrupt_gives_the_uninterrupted_metrics(tmp_path):
     resumed_reports = []
     resumed = train(net, recipe, data=DATA, checkpoint_dir=tmp_path, report=resumed_reports.append)
     assert [m["epoch"] for m in resumed_reports] == [2, 3]
+    assert resumed["resumed_from_epoch"] == 1 and full["resumed_from_epoch"] == 0
     assert results(resumed["history"]) == results(full["history"])
     assert (resumed["test_loss"], resumed["test_error"]) == (full["test_loss"], full["test_error"])
 

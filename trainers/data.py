@@ -17,6 +17,7 @@ import gzip
 import os
 import re
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,6 +269,8 @@ def _copy_atomically(source: Path, target: Path) -> None:
 
 # ---- torchvision datasets -----------------------------------------------------------------
 
+_NETWORK_STALL_S = 30.0  # per connect or read, not for the whole download
+
 _TORCHVISION_FOLDERS = {
     "cifar10": "cifar-10-batches-py (or cifar-10-python.tar.gz)",
     "cifar100": "cifar-100-python (or cifar-100-python.tar.gz)",
@@ -286,11 +289,16 @@ def _torchvision(name: str, kind: str, root: Path) -> Data:
 
     sets = None
     for download in (False, True):  # first what is on disk, then try the network
+        previous = socket.getdefaulttimeout()
+        if download:  # a network that drops packets fails in seconds instead of hanging
+            socket.setdefaulttimeout(_NETWORK_STALL_S)
         try:
             sets = get(True, download), get(False, download)
             break
         except (RuntimeError, OSError) as e:  # not found / corrupt; offline: URLError
             reason = f"{type(e).__name__}: {e}".splitlines()[0]
+        finally:
+            socket.setdefaulttimeout(previous)
     if sets is None:
         raise FileNotFoundError(
             f"{kind} is not in {root} and could not be downloaded ({reason}); put "

@@ -68,9 +68,10 @@ def train(
     Returns a dict: status (STATUSES) and reason (one line, empty when ok), epochs (completed),
     history (per-epoch dicts), the last epoch's train/val loss and error, best_val_error,
     test_loss and test_error (NaN if diverged), params, macs (per image), wall_s (summed over
-    resumed calls), setup_s (this call, before the first step), started_at (time.time() at
-    entry), images_per_second (mean of this call's epochs), device, data, input_size,
-    net_key and net (the adapted point's key and JSON).
+    resumed calls), setup_s (this call, before the first step), resumed_from_epoch (the
+    checkpoint's epoch, 0 when it started afresh), started_at (time.time() at entry),
+    images_per_second (mean of this call's epochs), device, data, input_size, net_key and net
+    (the adapted point's key and JSON).
     """
     started, started_at = time.perf_counter(), time.time()
     recipe = Recipe() if recipe is None else recipe
@@ -323,6 +324,7 @@ class _Run:
             "test_error": test_error,
             "wall_s": previous_s + time.perf_counter() - started,
             "setup_s": setup_s,
+            "resumed_from_epoch": start_epoch,
             "images_per_second": sum(speeds) / len(speeds) if speeds else math.nan,
         }
 
