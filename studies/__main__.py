@@ -167,7 +167,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
 
 def preflight(study: Study, budget_name: str) -> None:
     """Everything that can be checked before Ray starts: points, data, tracking store."""
-    from trainers.data import load, parse
+    from trainers.data import load, parse, recipe_split
 
     from . import tracking
 
@@ -182,7 +182,9 @@ def preflight(study: Study, budget_name: str) -> None:
                 net.adapt(num_classes=shape.num_classes, in_channels=shape.channels,
                           small_input=small).validate(shape.input_size)
         tracking.check_store(tracking.tracking_uri())
-        load(study.dataset)  # a missing dataset fails here, saying how to get it
+        data = load(study.dataset)  # a missing dataset fails here, saying how to get it
+        for params in study.grid_points(budget_name) or [{}]:  # every trial's recipe fits it
+            recipe_split(study.trial_recipe(params, budget_name), len(data.train_labels))
     except (ValueError, FileNotFoundError, PermissionError, OSError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
 

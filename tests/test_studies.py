@@ -109,6 +109,8 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "width_vs_depth", "--set", "grid.depth=11"], "variant depth=11,k=1: '11' not in"),
     (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be > 0"),
     (["run", "width_vs_depth", "--set", "dataset=mnist3d"], "data='mnist3d' is unknown"),
+    (["run", "width_vs_depth", "--set", "batch_size=4096", "--set", "max_train_images=1000"],
+     "Recipe.batch_size=4096 exceeds the 1000 training images"),
     (["run", "width_vs_depth", "--set", "dataset=cifar10"],
      "cifar10 is not in {data} and could not be downloaded"),
 ])

@@ -379,3 +379,16 @@ def split_indices(
     n_val = round(n * val_fraction)
     val, rest = perm[:n_val], perm[n_val:]
     return rest[:max_train], val[:max_val]
+
+
+def recipe_split(recipe, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A recipe's train/validation indices into a training set of `n` images; ValueError if
+    its batch is larger than its training images (checked before any training starts)."""
+    train_idx, val_idx = split_indices(n, recipe.val_fraction, recipe.split_seed,
+                                       recipe.max_train_images, recipe.max_val_images)
+    if len(train_idx) < recipe.batch_size:
+        raise ValueError(
+            f"Recipe.batch_size={recipe.batch_size} exceeds the {len(train_idx)} training "
+            "images; lower batch_size or raise max_train_images"
+        )
+    return train_idx, val_idx

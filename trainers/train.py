@@ -88,15 +88,7 @@ def train(
     ds = datasets.load(spec)
     net = adapt_net(net, ds, recipe)
     net.validate(ds.input_size)
-    train_idx, val_idx = datasets.split_indices(
-        len(ds.train_labels), recipe.val_fraction, recipe.split_seed,
-        recipe.max_train_images, recipe.max_val_images,
-    )
-    if len(train_idx) < recipe.batch_size:
-        raise ValueError(
-            f"Recipe.batch_size={recipe.batch_size} exceeds the {len(train_idx)} training "
-            "images; lower batch_size or raise max_train_images"
-        )
+    train_idx, val_idx = datasets.recipe_split(recipe, len(ds.train_labels))
     identity = {"net": net.to_json(), "data": spec.name, "recipe": {
         k: v for k, v in recipe.to_dict().items() if k not in RUN_ONLY_FIELDS}}
     state = _read_checkpoint(ckpt, identity) if ckpt is not None and ckpt.exists() else None
