@@ -1,4 +1,4 @@
-"""python -m analysis summary NAME | report NAME [--out reports]"""
+"""python -m analysis summary NAME | report NAME [--out reports]  (NAME: a study, or its file)"""
 
 from __future__ import annotations
 

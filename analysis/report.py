@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from studies import STUDIES, tracking
+from studies import find_study, tracking
 
 from . import plots
 from .load import load_runs
@@ -20,8 +20,9 @@ from .stats import Summary, summarize
 
 def study_summary(name: str, metric: str | None = None) -> tuple[Summary, pd.DataFrame,
                                                                   pd.DataFrame]:
-    study = STUDIES.get(name)
-    trials, history = load_runs(name)
+    """`name`: a catalogue study, a study file, or any MLflow experiment of studies' runs."""
+    study = find_study(name)
+    trials, history = load_runs(study.name if study else name)
     metric = metric or (study.metric if study else "val_error")
     summary = summarize(trials, metric, baseline=study.baseline if study else None,
                         expected_order=study.expected_order if study else ())
@@ -59,7 +60,8 @@ def summary_markdown(summary: Summary) -> str:
 def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True) -> Path:
     """Write reports/NAME/report.md and its PNGs (atomically: all or nothing)."""
     summary, trials, history = study_summary(name)
-    study = STUDIES.get(name)
+    study = find_study(name)
+    name = study.name if study else name
     final = Path(out) / name
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from typing import Any
 
 from search_space import PRESETS
 
-from . import STUDIES
-from .catalogue import from_file
+from . import STUDIES, find_study
 from .study import Budget, Study
 from .summary import summary_table
 
@@ -64,15 +62,14 @@ def _usage_error(e: Exception) -> int:
 
 
 def _study(name: str) -> Study:
-    if name.endswith(".py") or os.sep in name:
-        try:
-            return from_file(name)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-    if name not in STUDIES:
+    try:
+        study = find_study(name)
+    except ValueError as e:  # a study file that fails
+        raise UsageError(str(e)) from None
+    if study is None:
         raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))} "
                          "(or a path to a file defining STUDY)")
-    return STUDIES[name]
+    return study
 
 
 def _list() -> int:

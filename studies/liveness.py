@@ -69,6 +69,10 @@ def alive(driver: str | None, heartbeat: float | None, now: float | None = None)
     return heartbeat is not None and now - heartbeat < HEARTBEAT_STALE_S
 
 
+def on_this_machine(driver: str | None) -> bool:
+    return bool(driver) and _parse(driver)[0] == machine()
+
+
 def _parse(driver: str) -> tuple[str, int | None, int | None]:
     host, _, tail = driver.rpartition(":")
     host, _, pid = host.rpartition(":")

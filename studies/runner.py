@@ -62,6 +62,7 @@ class StudyBusy(Exception):
 FINAL_KEYS = ("val_error", "val_loss", "train_error", "train_loss", "test_error", "test_loss",
               "params", "macs", "wall_s", "epochs", "startup_s")
 _PROCESS_FRESH = True  # first trial in this worker process: its start-up includes the process
+_WATCHING = False  # this worker process watches its driver (_exit_when_driver_dies)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Job:
     input_size: tuple[int, int, int]
     num_classes: int
     tags: dict[str, str] = field(default_factory=dict)
+    driver: str = ""  # liveness.identity() of the driver process
 
     def resolve(self, params: dict[str, Any]) -> tuple[Any, Recipe, str]:
         """The point, recipe and trial key of the trial with these parameters (driver and
@@ -118,6 +120,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         process_s = max(0.0, entered - liveness.process_start_time())
         _PROCESS_FRESH = False
     os.environ["MLFLOW_TRACKING_URI"] = job.tracking_uri
+    _exit_when_driver_dies(job)
     params = trial_params(config)
     net, recipe, key = job.resolve(params)
     seed = recipe.seed
@@ -174,6 +177,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
                        checkpoint_dir=checkpoint_dir)
     except Exception as e:  # isolated: recorded, and the study goes on
         status, reason = failure(e)
+        _exit_if_orphaned(job)
         run.finish({}, status, reason, details=traceback.format_exc())
         _free_accelerator_memory()
         tune.report({**cost, **worst, "status": status, "reason": reason,
@@ -181,12 +185,38 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         return
     final = {k: result[k] for k in FINAL_KEYS if k in result}
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
+    _exit_if_orphaned(job)
     client.set_tag(run.run_id, "atlas.device", str(result.get("device", "")))
     client.set_tag(run.run_id, "atlas.resumed_from_epoch",
                    str(result.get("resumed_from_epoch", 0)))
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
                  "done": 1})
+
+
+def _exit_when_driver_dies(job: Job) -> None:
+    """A worker on the driver's machine outlives a killed driver by seconds (its Ray died with
+    the driver, and training does not talk to Ray until its next report). In that time it
+    could finish a run the next invocation has closed, or will train again. So a watchdog
+    thread ends this process within a second of the driver's death. (On a cluster that
+    survives its driver, Ray ends the dead job's workers itself.)"""
+    global _WATCHING
+    if _WATCHING or not liveness.on_this_machine(job.driver):
+        return
+    _WATCHING = True
+
+    def watch() -> None:
+        while liveness.alive(job.driver, None):
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="atlas-driver-watchdog", daemon=True).start()
+
+
+def _exit_if_orphaned(job: Job) -> None:
+    """Checked again just before a run is closed, so no orphan closes one."""
+    if liveness.on_this_machine(job.driver) and not liveness.alive(job.driver, None):
+        os._exit(1)
 
 
 def failure(e: BaseException) -> tuple[str, str]:
@@ -402,7 +432,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dic
               tracking_uri=uri, experiment_id=exp_id, parent_id="", generation=gen,
               checkpoint_root=str(atlas_folder() / "checkpoints" / study.name),
               input_size=shape.input_size, num_classes=shape.num_classes,
-              tags={"atlas.git_commit": tracking.git_commit()})
+              tags={"atlas.git_commit": tracking.git_commit()}, driver=liveness.identity())
 
     if study.kind == "ablation":
         finished = tracking.finished_keys(client, exp_id, gen)
@@ -569,7 +599,10 @@ def _init_ray() -> None:
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
            # Tune runs each trial in its own folder: one absolute data folder for all of them,
            # so the dataset is unpacked once, not per trial
-           "ATLAS_DATA": str(data_root())}
+           "ATLAS_DATA": str(data_root()),
+           # which driver a worker serves (its watchdog has it from the Job; this names it
+           # in the process's environment, for `ps e` and the tests)
+           "ATLAS_DRIVER": liveness.identity()}
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
         ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
     else:

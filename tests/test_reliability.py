@@ -95,14 +95,39 @@ def processes_in(folder: Path) -> list[int]:
     return found
 
 
+def orphans() -> list[int]:
+    """Ray workers whose driver is dead (a worker names its driver in ATLAS_DRIVER)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for item in env:
+            if item.startswith(b"ATLAS_DRIVER="):
+                if not liveness.alive(item.split(b"=", 1)[1].decode(), None):
+                    found.append(int(entry.name))
+    return found
+
+
+def leftovers(workdir: Path, wait_s: float = 30) -> list[int]:
+    """What is still running of a study in `workdir` after `wait_s`: processes working in the
+    folder (driver, Ray), and workers of dead drivers."""
+    deadline = time.time() + wait_s
+    while True:
+        left = processes_in(workdir.resolve()) + orphans()
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.5)
+
+
 @pytest.fixture
 def no_leftovers(workdir):
     """Fails a test that leaves processes behind, and kills them either way."""
     yield
-    deadline = time.time() + 30
-    while processes_in(workdir.resolve()) and time.time() < deadline:
-        time.sleep(0.5)
-    left = processes_in(workdir.resolve())
+    left = leftovers(workdir)
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -149,10 +174,8 @@ def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdi
     first.wait_for("1/4 done")  # one trial finished, another one in flight
     first.signal_group(sig)
     assert first.finish(120) != 0
-    deadline = time.time() + 30  # Ray's processes die with their driver (a worker may still
-    while processes_in(workdir.resolve()) and time.time() < deadline:  # finish its trial)
-        time.sleep(0.5)
-    assert not processes_in(workdir.resolve()), "Ray processes outlived the killed driver"
+    # Ray's processes and workers die with their driver: no orphan finishes a trial later
+    assert not leftovers(workdir, wait_s=10), "processes outlived the killed driver"
 
     client = store(workdir)
     before = {r.info.run_id: r.data.tags["atlas.trial_key"] for r in runs(client, "width_vs_depth")
@@ -167,7 +190,8 @@ def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdi
 
     second = make_study(workdir, "width_vs_depth", *settings)
     assert second.finish() == 0, second.output[-3000:]
-    assert f"{4 - len(before)} of 4 trials to run" in second.output
+    to_run = [line for line in second.lines if "trials to run" in line]
+    assert f"{4 - len(before)} of 4 trials to run" in second.output, (before, to_run)
     if sig == signal.SIGKILL:
         assert "an earlier invocation" in second.output and "died" in second.output
     finished = assert_one_finished_run_per_trial(client, "width_vs_depth", 4)
@@ -267,6 +291,12 @@ def test_failing_trials_are_recorded_and_the_study_goes_on(workdir, capsys):
     latest = tracking.child_runs(client, client.get_experiment_by_name("faulty").experiment_id, 0)
     assert Counter(r["atlas.status"] for r in latest) == {
         "ok": 2, "diverged": 2, "out_of_memory": 4}
+
+    # `make study name=FILE` ends with the analysis summary of that file's study
+    from analysis.__main__ import main as analysis_main
+
+    assert analysis_main(["summary", str(FAULTY)]) == 0
+    assert "recipe.lr=0.05,width_mult=1.0" in capsys.readouterr().out
 
 
 def test_failure_statuses_of_real_exceptions():
