@@ -330,9 +330,10 @@ def test_a_killed_worker_is_retried_from_its_checkpoint_with_the_same_result(wor
             running = [r for r in runs(client, "width_vs_depth") if r.info.status == "RUNNING"]
         except Exception:  # the store is being created
             continue
-        # an epoch is logged and Tune holds its checkpoint: now kill the trial's process
-        if running and client.get_metric_history(running[0].info.run_id, "train_loss") and list(
-                (workdir / ".atlas" / "ray_results").glob("*/*/checkpoint_*")):
+        # Two epochs logged: Tune has had epoch 1's checkpoint for an epoch's time (its copy
+        # on disk comes before the driver registers it). Now kill the trial's process.
+        if running and len(client.get_metric_history(running[0].info.run_id,
+                                                     "train_loss")) >= 2:
             victim = int(running[0].data.tags["atlas.worker_pid"])
             os.kill(victim, signal.SIGKILL)
     assert victim is not None, study.output[-3000:]
