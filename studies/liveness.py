@@ -10,6 +10,7 @@ heartbeat older than HEARTBEAT_STALE_S does.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -19,6 +20,7 @@ HEARTBEAT_EVERY_S = 20.0
 HEARTBEAT_STALE_S = 120.0  # six missed beats: long enough for a busy store, short for a human
 
 
+@functools.cache  # fixed until the next boot; the worker watchdog asks every second
 def machine() -> str:
     """This machine, as `hostname/boot-id` (a reboot or another container with the same host
     name is another machine: its process ids mean nothing here)."""

@@ -157,7 +157,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     cost = {"macs": cx.macs, "params": cx.params}
     # The sampler sees the worst possible error (1.0) for a point that could not be trained.
     worst = {k: 1.0 for k in job.study.objectives if k.endswith("_error")}
-    violation = job.study.violation(job.adapted(net), job.input_size)
+    violation = job.study.violation_of(cx)
     if violation is not None:  # pruned before any training, the reason recorded
         run.finish(cost, "pruned", violation)
         tune.report({**cost, **worst, "status": "pruned", "mlflow_run_id": run.run_id})
@@ -206,16 +206,21 @@ def _exit_when_driver_dies(job: Job) -> None:
     _WATCHING = True
 
     def watch() -> None:
-        while liveness.alive(job.driver, None):
+        while not _driver_gone(job):
             time.sleep(1.0)
         os._exit(1)
 
     threading.Thread(target=watch, name="atlas-driver-watchdog", daemon=True).start()
 
 
+def _driver_gone(job: Job) -> bool:
+    """The driver ran on this machine and its process is gone (elsewhere: Ray's business)."""
+    return liveness.on_this_machine(job.driver) and not liveness.alive(job.driver, None)
+
+
 def _exit_if_orphaned(job: Job) -> None:
     """Checked again just before a run is closed, so no orphan closes one."""
-    if liveness.on_this_machine(job.driver) and not liveness.alive(job.driver, None):
+    if _driver_gone(job):
         os._exit(1)
 
 
@@ -434,6 +439,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dic
               input_size=shape.input_size, num_classes=shape.num_classes,
               tags={"atlas.git_commit": tracking.git_commit()}, driver=liveness.identity())
 
+    ot_study = None
     if study.kind == "ablation":
         finished = tracking.finished_keys(client, exp_id, gen)
         points = ablation_points(study, budget)
@@ -461,7 +467,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dic
     try:
         if remaining:
             beat.start()
-            _tune(study, budget, job, todo, remaining, out)
+            _tune(study, budget, job, todo, remaining, ot_study)
     except KeyboardInterrupt:
         status = "KILLED"
         raise
@@ -520,10 +526,9 @@ def _optuna_study(study: Study, budget_name: str, gen: int):
                                load_if_exists=True)
 
 
-def _searcher(study: Study, budget: Budget, job: Job):
+def _searcher(study: Study, budget: Budget, ot_study):
     """OptunaSearch over the search's space (TPE, or NSGA-II for two objectives), its state
     in the Optuna storage so that a rerun continues the same Optuna study."""
-    ot_study = _optuna_study(study, job.budget_name, job.generation)
     if len(study.objectives) == 2:
         sampler = optuna.samplers.NSGAIISampler(seed=0)
         mode, metric = ["min", "min"], list(study.objectives)
@@ -536,9 +541,11 @@ def _searcher(study: Study, budget: Budget, job: Job):
 
 
 def _tune(study: Study, budget: Budget, job: Job, todo: list[dict[str, Any]], remaining: int,
-          out) -> None:
+          ot_study) -> None:
+    """Run the trials: an ablation's `todo` points, or `remaining` points a search's Optuna
+    study `ot_study` picks."""
     if study.kind == "search":
-        search_alg, param_space, samples = _searcher(study, budget, job), None, remaining
+        search_alg, param_space, samples = _searcher(study, budget, ot_study), None, remaining
         if study.pruner == "asha":
             scheduler = ASHAScheduler(metric=study.metric, mode="min",
                                       time_attr="training_iteration",

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import optuna
 
-from search_space import PRESETS, Net, complexity
+from search_space import PRESETS, Complexity, Net, complexity
 from trainers import Recipe
 
 KINDS = ("ablation", "search")
@@ -176,7 +176,10 @@ class Study:
         """Why a point breaks the study's constraints (None if it does not), on the meta device."""
         if self.max_params is None and self.max_macs is None:
             return None
-        cx = complexity(net, input_size)
+        return self.violation_of(complexity(net, input_size))
+
+    def violation_of(self, cx: Complexity) -> str | None:
+        """`violation` for a point whose complexity is already counted."""
         if self.max_params is not None and cx.params > self.max_params:
             return f"params {cx.params:,} > max_params {self.max_params:,}"
         if self.max_macs is not None and cx.macs > self.max_macs:
