@@ -178,3 +178,24 @@ def test_recipe_axes_vary_the_recipe_per_trial():
     bad = dataclasses.replace(study, grid={"recipe.lr": (-1.0,), "width_mult": (1.0,)})
     with pytest.raises(ValueError, match="variant recipe.lr=-1.0,width_mult=1.0: Recipe.lr"):
         bad.validate("quick")
+
+
+@pytest.mark.slow
+def test_a_search_runs_prunes_and_resumes(workdir, capsys):
+    """A search end to end: Optuna (NSGA-II, its state in optuna.db) picks the points, points
+    over the MACs budget are pruned with the reason, and the same command again runs nothing."""
+    argv = ["run", "nas", "--set", "trials=3", "--set", "epochs=1", *TINY]
+    assert main(argv) == 0
+    assert "3 of 3 trials to run" in capsys.readouterr().out
+    _, parents, trials = runs_of(workdir, "nas")
+    assert len(trials) == 3 and all(r.info.status == "FINISHED" for r in trials)
+    for run in trials:
+        tags = run.data.tags
+        assert tags["atlas.status"] in ("ok", "pruned", "early_stopped"), tags["atlas.status"]
+        if tags["atlas.status"] == "pruned":
+            assert "> max_" in tags["atlas.reason"]
+    assert (workdir / "optuna.db").exists()
+    assert main(argv) == 0
+    assert "0 of 3 trials to run" in capsys.readouterr().out
+    _, parents, trials = runs_of(workdir, "nas")
+    assert len(parents) == 2 and len(trials) == 3
