@@ -33,10 +33,12 @@ def machine() -> str:
 
 def start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), or None if it is gone.
-    With the pid it names one process: pids are reused, start times are not."""
+    With the pid it names one process: pids are reused, start times are not. A process that
+    has exited but is not yet reaped (a zombie: a SIGKILLed driver whose parent died with it
+    waits for PID 1 to reap it, which can take seconds) is gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[19])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
 

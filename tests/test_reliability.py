@@ -226,6 +226,21 @@ def test_liveness_of_drivers():
     assert not liveness.alive(None, None)
 
 
+def test_an_exited_process_not_yet_reaped_is_dead():
+    """A SIGKILLed driver stays a zombie until PID 1 reaps it; its workers must not wait."""
+    child = subprocess.Popen(["sleep", "0.2"])
+    ticks = liveness.start_ticks(child.pid)
+    identity = f"{liveness.machine()}:{child.pid}:{ticks}"
+    assert ticks is not None and liveness.alive(identity, None)
+    stat = Path(f"/proc/{child.pid}/stat")
+    deadline = time.time() + 10
+    while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":  # exited, not reaped
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert not liveness.alive(identity, None)
+    child.wait()
+
+
 # ---- failing trials ------------------------------------------------------------------------
 
 
