@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from studies import tracking
+from studies import schema, tracking
+from trainers.contract import CURVE_METRICS, FINAL_METRICS
 
-HISTORY_KEYS = ("train_loss", "train_error", "val_loss", "val_error", "lr", "images_per_second")
-FINAL_METRICS = ("val_error", "val_loss", "test_error", "test_loss", "train_error", "train_loss",
-                 "params", "macs", "wall_s", "startup_s", "epochs")
+HISTORY_KEYS = CURVE_METRICS  # the per-epoch metrics loaded as histories
 
 
 def load_runs(study: str, *, generation: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -39,7 +38,7 @@ def tidy(rows: list[dict]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=["run_id", "variant", "seed", "status"])
     df = pd.DataFrame(rows)
-    renames = {c: c.removeprefix("atlas.") for c in df.columns if c.startswith("atlas.")}
+    renames = {c: c.removeprefix(schema.PREFIX) for c in df.columns if c.startswith(schema.PREFIX)}
     df = df.rename(columns=renames)
     for column in ("seed", "generation"):
         if column in df:

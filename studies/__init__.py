@@ -1,13 +1,32 @@
 """Studies: ablations and searches declared in Python, run by Ray Tune + Optuna, tracked in
-MLflow. `python -m studies list | show NAME | run NAME`."""
+MLflow. `python -m studies list | show NAME | run NAME`.
+
+Importing this package is cheap and has no side effects: the catalogue (`STUDIES`) loads each
+study on first use, and `Study`, `Budget` and `variant_label` (which import torch and Optuna)
+are imported when first named.
+"""
+
+from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
-from .catalogue import from_file
-from .catalogue import load as _load
-from .study import Budget, Study, variant_label
+from .catalogue import Catalogue, from_file
 
-STUDIES = _load()
+if TYPE_CHECKING:
+    from .study import Budget, Study, variant_label  # noqa: F401
+
+STUDIES = Catalogue()
+
+_LAZY = ("Budget", "Study", "variant_label")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import study
+
+        return getattr(study, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_study_file(name: str) -> bool:
@@ -16,8 +35,13 @@ def is_study_file(name: str) -> bool:
 
 def find_study(name: str) -> Study | None:
     """The study a command names: a catalogue entry, or the STUDY of a file (ValueError if
-    that file fails); None for a name the catalogue lacks."""
-    return from_file(name) if is_study_file(name) else STUDIES.get(name)
+    that study fails to load); None for a name the catalogue lacks."""
+    if is_study_file(name):
+        return from_file(name)
+    study = STUDIES.get(name)
+    if study is None and STUDIES.error(name):
+        raise ValueError(f"study {name}: {STUDIES.error(name)}")
+    return study
 
 
 __all__ = ["STUDIES", "Budget", "Study", "find_study", "is_study_file", "variant_label"]

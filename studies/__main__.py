@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from typing import Any
-
-from search_space import PRESETS
+from typing import TYPE_CHECKING, Any
 
 from . import STUDIES, find_study
-from .study import Budget, Study
-from .summary import summary_table
+
+if TYPE_CHECKING:
+    from .study import Budget, Study
 
 USAGE_ERROR = 2
 
@@ -73,9 +72,12 @@ def _study(name: str) -> Study:
 
 
 def _list() -> int:
-    width = max(map(len, STUDIES))
+    broken = STUDIES.broken
+    width = max(map(len, [*STUDIES, *broken]))
     for name, s in sorted(STUDIES.items()):
         print(f"{name:<{width}}  {s.kind:<8}  {s.source}")
+    for name, error in sorted(broken.items()):
+        print(f"{name:<{width}}  {'broken':<8}  {error}")
     return 0
 
 
@@ -103,7 +105,10 @@ def _parse_value(text: str) -> Any:
 
 def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tuple[Study, Budget]:
     """Apply `--set key=value` to the recipe, the budget or the study; UsageError if bad."""
+    from search_space import PRESETS
     from trainers import Recipe
+
+    from .study import Budget
 
     recipe_fields = {f.name for f in dataclasses.fields(Recipe)}
     budget_fields = {f.name for f in dataclasses.fields(Budget)} - {"recipe", "grid", "net"}
@@ -164,6 +169,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
 
 def preflight(study: Study, budget_name: str) -> None:
     """Everything that can be checked before Ray starts: points, data, tracking store."""
+    from trainers.contract import adapt
     from trainers.data import load, parse, recipe_split
 
     from . import tracking
@@ -173,11 +179,11 @@ def preflight(study: Study, budget_name: str) -> None:
         shape = parse(study.dataset).shape
         base = study.base_net
         if shape is not None:
-            small = max(shape.height, shape.width) <= 64
             for params in study.grid_points(budget_name) or [{}]:
                 net = study.point(params, budget_name) if params else base
-                net.adapt(num_classes=shape.num_classes, in_channels=shape.channels,
-                          small_input=small).validate(shape.input_size)
+                recipe = study.trial_recipe(params, budget_name)
+                adapt(net, shape.input_size, shape.num_classes, recipe).validate(
+                    shape.input_size)
         tracking.check_store(tracking.tracking_uri())
         data = load(study.dataset)  # a missing dataset fails here, saying how to get it
         for params in study.grid_points(budget_name) or [{}]:  # every trial's recipe fits it
@@ -188,6 +194,7 @@ def preflight(study: Study, budget_name: str) -> None:
 
 def _run(study: Study, budget_name: str, fresh: bool) -> int:
     from . import runner
+    from .summary import summary_table
 
     try:
         outcome = runner.run(study, budget_name, fresh=fresh)

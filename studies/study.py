@@ -139,14 +139,13 @@ class Study:
         values = {k: v for k, v in params.items() if k != "seed"}
         net = self.space(optuna.trial.FixedTrial(values), self.base_net)
         if budget is not None:
-            b = self.budget(budget) if isinstance(budget, str) else budget
+            b = self.budget(budget)
             if b.net:
                 net = net.replace(**dict(b.net))
         return net
 
     def grid_for(self, budget: str | Budget) -> tuple[tuple[str, tuple[Any, ...]], ...]:
-        b = self.budget(budget) if isinstance(budget, str) else budget
-        return b.grid or self.grid
+        return self.budget(budget).grid or self.grid
 
     def grid_points(self, budget: str | Budget = "quick") -> list[dict[str, Any]]:
         """Every parameter combination of an ablation's grid at a budget (without seeds)."""
@@ -155,14 +154,16 @@ class Study:
     def variants(self, budget: str | Budget = "quick") -> list[str]:
         return [variant_label(p) for p in self.grid_points(budget)]
 
-    def budget(self, name: str) -> Budget:
+    def budget(self, name: str | Budget) -> Budget:
+        """The budget of this name (quick or full); a Budget is returned as it is."""
+        if isinstance(name, Budget):
+            return name
         if name not in ("quick", "full"):
             raise ValueError(f"budget={name!r} must be quick or full")
         return self.quick if name == "quick" else self.full
 
     def recipe_for(self, budget: str | Budget) -> Recipe:
-        b = self.budget(budget) if isinstance(budget, str) else budget
-        return self.recipe.replace(**dict(b.recipe))
+        return self.recipe.replace(**dict(self.budget(budget).recipe))
 
     def trial_recipe(self, params: Mapping[str, Any], budget: str | Budget) -> Recipe:
         """The recipe of the trial with these parameters: the budget's, with the point's
@@ -204,7 +205,7 @@ class Study:
             trial = probe.ask()
             try:
                 net = self.space(trial, self.base_net)
-                b = self.budget(budget) if isinstance(budget, str) else budget
+                b = self.budget(budget)
                 if b.net:
                     net.replace(**dict(b.net))
                 self.trial_recipe(trial.params, budget)

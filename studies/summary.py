@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import tracking
+from . import schema, tracking
 from .study import Study
 
 
@@ -20,13 +20,13 @@ def summary_table(study: Study, exp_id: str, generation: int) -> str:
     if df.empty:
         return f"[{study.name}] no trials recorded"
     metric = study.metric
-    df["atlas.status"] = df.get("atlas.status", pd.Series("running", index=df.index)).fillna(
+    df[schema.STATUS] = df.get(schema.STATUS, pd.Series("running", index=df.index)).fillna(
         "running")
-    ok = df[df["atlas.status"] == "ok"]
-    lines = [f"## {study.name}: {metric} by variant (budget {df['atlas.budget'].iloc[0]}, "
+    ok = df[df[schema.STATUS] == "ok"]
+    lines = [f"## {study.name}: {metric} by variant (budget {df[schema.BUDGET].iloc[0]}, "
              f"generation {generation})"]
     if not ok.empty and metric in ok:
-        table = ok.groupby("atlas.variant").agg(
+        table = ok.groupby(schema.VARIANT).agg(
             n=(metric, "count"), mean=(metric, "mean"), std=(metric, "std"),
             params=("params", "first"), macs=("macs", "first"),
         ).sort_values("mean")
@@ -37,12 +37,12 @@ def summary_table(study: Study, exp_id: str, generation: int) -> str:
         if "startup_s" in ok:
             lines.append(f"per-trial start-up (process, data and model until training): "
                          f"mean {ok['startup_s'].mean():.1f} s, max {ok['startup_s'].max():.1f} s")
-    other = df[df["atlas.status"] != "ok"]
+    other = df[df[schema.STATUS] != "ok"]
     if not other.empty:
         lines.append("trials that did not finish normally:")
         for _, row in other.iterrows():
-            reason = row.get("atlas.reason")
+            reason = row.get(schema.REASON)
             reason = "" if not isinstance(reason, str) else f": {reason}"
-            lines.append(f"- {row.get('atlas.variant')} seed {row.get('atlas.seed')}: "
-                         f"{row['atlas.status']}{reason}")
+            lines.append(f"- {row.get(schema.VARIANT)} seed {row.get(schema.SEED)}: "
+                         f"{row[schema.STATUS]}{reason}")
     return "\n\n".join(lines)

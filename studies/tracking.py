@@ -1,9 +1,9 @@
-"""MLflow bookkeeping: the only module that imports mlflow.
+"""MLflow bookkeeping: the only module that imports mlflow or calls its client.
 
-Layout: one experiment per study; a parent run per invocation (`python -m studies run`); a
-child run per trial (one point, one seed) nested under it with the `mlflow.parentRunId` tag.
-A trial is identified by its `atlas.trial_key` tag (study, budget, generation, variant, seed,
-point and recipe), which is how a rerun finds the trials that already finished.
+Layout (tag names in `schema`): one experiment per study; a parent run per invocation
+(`python -m studies run`); a child run per trial (one point, one seed) nested under it. A trial
+is identified by its `atlas.trial_key` tag (study, budget, generation, variant, seed, point and
+recipe), which is how a rerun finds the trials that already finished.
 
 Default store: `sqlite:///./mlruns.db` with artifacts in `./mlartifacts`; `MLFLOW_TRACKING_URI`
 overrides both (an `mlflow server` at scale).
@@ -27,15 +27,12 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from . import liveness
+from . import liveness, schema
 from .locks import sqlite_store_lock
+from .schema import FAILURE_STATUSES
 
-PARENT_TAG = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
-RUN_NAME_TAG = "mlflow.runName"
+PARENT_TAG = schema.PARENT
 MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
-# A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of
-# the study trains it again; every other status (ok, diverged, pruned, ...) is a result.
-FAILURE_STATUSES = ("failed", "out_of_memory")
 
 
 def tracking_uri() -> str:
@@ -95,12 +92,12 @@ def experiment_id(c: MlflowClient, study: str) -> str:
 
 def generation(c: MlflowClient, exp_id: str) -> int:
     """Bumped by `--fresh`: trials of older generations are kept but no longer resumed."""
-    return int(c.get_experiment(exp_id).tags.get("atlas.generation", "0"))
+    return int(c.get_experiment(exp_id).tags.get(schema.GENERATION, "0"))
 
 
 def bump_generation(c: MlflowClient, exp_id: str) -> int:
     new = generation(c, exp_id) + 1
-    c.set_experiment_tag(exp_id, "atlas.generation", str(new))
+    c.set_experiment_tag(exp_id, schema.GENERATION, str(new))
     return new
 
 
@@ -123,29 +120,30 @@ def start_parent(c: MlflowClient, exp_id: str, study: str, budget: str,
     run = c.create_run(
         exp_id,
         run_name=f"{study}-{budget}-{time.strftime('%Y%m%d-%H%M%S')}",
-        tags={"atlas.role": "parent", "atlas.budget": budget, "atlas.git_commit": git_commit(),
-              "atlas.driver": liveness.identity(), "atlas.heartbeat": f"{time.time():.0f}",
-              **tags},
+        tags={schema.ROLE: schema.ROLE_PARENT, schema.BUDGET: budget,
+              schema.GIT_COMMIT: git_commit(), schema.DRIVER: liveness.identity(),
+              schema.HEARTBEAT: f"{time.time():.0f}", **tags},
     )
     return run.info.run_id
 
 
 def heartbeat(c: MlflowClient, parent_id: str) -> None:
     """The driver is alive (liveness.alive reads it from another machine)."""
-    c.set_tag(parent_id, "atlas.heartbeat", f"{time.time():.0f}")
+    c.set_tag(parent_id, schema.HEARTBEAT, f"{time.time():.0f}")
 
 
 def live_and_dead_parents(c: MlflowClient, exp_id: str) -> tuple[list[Any], list[Any]]:
     """The experiment's parent runs still RUNNING, split by whether their driver lives."""
-    runs = search_all(c, exp_id, "tags.`atlas.role` = 'parent' and attributes.status = 'RUNNING'")
+    runs = search_all(c, exp_id, f"{_tag(schema.ROLE)} = '{schema.ROLE_PARENT}' and "
+                      "attributes.status = 'RUNNING'")
     live, dead = [], []
     for run in runs:
         tags = run.data.tags
         try:
-            beat = float(tags["atlas.heartbeat"])
+            beat = float(tags[schema.HEARTBEAT])
         except (KeyError, ValueError):
             beat = None
-        (live if liveness.alive(tags.get("atlas.driver"), beat) else dead).append(run)
+        (live if liveness.alive(tags.get(schema.DRIVER), beat) else dead).append(run)
     return live, dead
 
 
@@ -153,7 +151,7 @@ def close_dead_parent(c: MlflowClient, exp_id: str, parent_id: str) -> int:
     """A parent whose driver died (SIGKILL, a lost machine): its trials still RUNNING and the
     parent itself become KILLED. Returns the number of trials closed."""
     closed = close_dangling(c, exp_id, parent_id)
-    c.set_tag(parent_id, "atlas.status", "killed")
+    c.set_tag(parent_id, schema.STATUS, schema.KILLED)
     c.set_terminated(parent_id, "KILLED")
     return closed
 
@@ -162,21 +160,22 @@ def finished_trial(c: MlflowClient, exp_id: str, key: str) -> dict[str, Any] | N
     """The final metrics of a finished child run with this trial key, if there is one."""
     runs = c.search_runs(
         [exp_id],
-        filter_string=f"tags.`atlas.trial_key` = '{key}' and attributes.status = 'FINISHED'",
+        filter_string=f"{_tag(schema.TRIAL_KEY)} = '{key}' and attributes.status = 'FINISHED'",
         max_results=1,
     )
     if not runs:
         return None
     run = runs[0]
-    return {**run.data.metrics, "status": run.data.tags.get("atlas.status", "ok"),
+    return {**run.data.metrics, "status": run.data.tags.get(schema.STATUS, "ok"),
             "mlflow_run_id": run.info.run_id}
 
 
 def finished_keys(c: MlflowClient, exp_id: str, generation_: int) -> set[str]:
     """Trial keys of a generation that have a FINISHED child run (a result to keep)."""
-    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}' and "
-                      "tags.`atlas.role` = 'trial' and attributes.status = 'FINISHED'")
-    return {r.data.tags["atlas.trial_key"] for r in runs if "atlas.trial_key" in r.data.tags}
+    runs = search_all(c, exp_id, f"{_tag(schema.GENERATION)} = '{generation_}' and "
+                      f"{_tag(schema.ROLE)} = '{schema.ROLE_TRIAL}' and "
+                      "attributes.status = 'FINISHED'")
+    return {r.data.tags[schema.TRIAL_KEY] for r in runs if schema.TRIAL_KEY in r.data.tags}
 
 
 def retried_run(c: MlflowClient, exp_id: str, parent_id: str, key: str,
@@ -185,9 +184,14 @@ def retried_run(c: MlflowClient, exp_id: str, parent_id: str, key: str,
     worker died), so the retry carries on in it instead of opening a second run."""
     runs = c.search_runs(
         [exp_id], max_results=1,
-        filter_string=f"tags.`atlas.trial_key` = '{key}' and tags.`{PARENT_TAG}` = "
-        f"'{parent_id}' and tags.`atlas.ray_trial_id` = '{ray_trial_id}'")
+        filter_string=f"{_tag(schema.TRIAL_KEY)} = '{key}' and {_tag(PARENT_TAG)} = "
+        f"'{parent_id}' and {_tag(schema.RAY_TRIAL_ID)} = '{ray_trial_id}'")
     return runs[0].info.run_id if runs else None
+
+
+def _tag(name: str) -> str:
+    """A tag in an MLflow search filter (backquoted: the names contain dots)."""
+    return f"tags.`{name}`"
 
 
 def search_all(c: MlflowClient, exp_id: str, filter_string: str) -> list:
@@ -224,11 +228,14 @@ class TrialRun:
     @classmethod
     def reopen(cls, c: MlflowClient, run_id: str, tags: dict[str, str]) -> TrialRun:
         """An earlier attempt's run, RUNNING again, with its attempt count raised."""
-        attempts = int(c.get_run(run_id).data.tags.get("atlas.attempts", "1")) + 1
+        attempts = int(c.get_run(run_id).data.tags.get(schema.ATTEMPTS, "1")) + 1
         c.update_run(run_id, status="RUNNING")
         c.log_batch(run_id, tags=[RunTag(k, v) for k, v in
-                                  {**tags, "atlas.attempts": str(attempts)}.items()])
+                                  {**tags, schema.ATTEMPTS: str(attempts)}.items()])
         return cls(c, run_id)
+
+    def tag(self, tags: dict[str, str]) -> None:
+        self.c.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_epoch(self, metrics: dict[str, Any], step: int) -> None:
         self.last_epoch = {"step": step, "keys": set(metrics)}
@@ -246,9 +253,9 @@ class TrialRun:
         if details:
             self.c.log_text(self.run_id, details, "error.txt")
         now = int(time.time() * 1000)
-        tags = [RunTag("atlas.status", status)]
+        tags = [RunTag(schema.STATUS, status)]
         if reason:
-            tags.append(RunTag("atlas.reason", reason[:5000]))
+            tags.append(RunTag(schema.REASON, reason[:5000]))
         logged = self.last_epoch.get("keys", set()) if self.last_epoch.get("step") == step else ()
         self.c.log_batch(self.run_id, tags=tags, metrics=[
             Metric(k, float(v), now, step) for k, v in metrics.items()
@@ -264,12 +271,19 @@ def _number(v: Any) -> bool:
 
 def close_dangling(c: MlflowClient, exp_id: str, parent_id: str, status: str = "KILLED") -> int:
     """Mark child runs of `parent_id` still RUNNING (their trial was interrupted) as `status`."""
-    runs = search_all(c, exp_id, f"tags.`{PARENT_TAG}` = '{parent_id}' and "
+    runs = search_all(c, exp_id, f"{_tag(PARENT_TAG)} = '{parent_id}' and "
                       "attributes.status = 'RUNNING'")
     for run in runs:
-        c.set_tag(run.info.run_id, "atlas.status", "killed")
+        c.set_tag(run.info.run_id, schema.STATUS, schema.KILLED)
         c.set_terminated(run.info.run_id, status)
     return len(runs)
+
+
+def close_early_stopped(c: MlflowClient, run_id: str) -> None:
+    """A trial the scheduler stopped early never reached its own `finish`: a result, FINISHED."""
+    if c.get_run(run_id).info.status == "RUNNING":
+        c.set_tag(run_id, schema.STATUS, schema.EARLY_STOPPED)
+        c.set_terminated(run_id, "FINISHED")
 
 
 def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[str, Any]) -> None:
@@ -283,17 +297,17 @@ def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str,
     """Every trial of a generation, one dict per trial (tags, final metrics): its FINISHED run,
     or if it has none (failed, killed, running) its latest run. An interrupted or failed
     attempt that a later invocation completed is not a trial of its own."""
-    runs = search_all(c, exp_id, f"tags.`atlas.generation` = '{generation_}'")
+    runs = search_all(c, exp_id, f"{_tag(schema.GENERATION)} = '{generation_}'")
     best: dict[str, Any] = {}
     for r in sorted(runs, key=lambda r: r.info.start_time or 0):
         tags = r.data.tags
-        if tags.get("atlas.role") != "trial":
+        if tags.get(schema.ROLE) != schema.ROLE_TRIAL:
             continue
-        key = tags.get("atlas.trial_key", r.info.run_id)
+        key = tags.get(schema.TRIAL_KEY, r.info.run_id)
         if best.get(key) is None or best[key].info.status != "FINISHED":
             best[key] = r
     return [{"run_id": r.info.run_id, "mlflow_status": r.info.status,
-             **{k: v for k, v in r.data.tags.items() if k.startswith("atlas.")},
+             **{k: v for k, v in r.data.tags.items() if k.startswith(schema.PREFIX)},
              **r.data.metrics} for r in best.values()]
 
 
@@ -310,7 +324,7 @@ def metric_histories(c: MlflowClient, run_ids: Iterable[str],
 
 
 def latest_parent(c: MlflowClient, exp_id: str) -> str | None:
-    runs = c.search_runs([exp_id], filter_string="tags.`atlas.role` = 'parent'",
+    runs = c.search_runs([exp_id], filter_string=f"{_tag(schema.ROLE)} = '{schema.ROLE_PARENT}'",
                          order_by=["attributes.start_time DESC"], max_results=1)
     return runs[0].info.run_id if runs else None
 

@@ -245,14 +245,14 @@ def test_an_exited_process_not_yet_reaped_is_dead():
 
 
 def key_of(study, params: dict, generation: int = 0) -> str:
-    """The trial key the runner gives these parameters (runner.Job.resolve)."""
-    from studies import runner
+    """The trial key the runner gives these parameters (trial.Job.resolve)."""
+    from studies import trial
 
     budget = study.budget("quick")
-    job = runner.Job(study=study, budget_name="quick", budget=budget,
-                     recipe=study.recipe_for(budget), tracking_uri="", experiment_id="",
-                     parent_id="", generation=generation, checkpoint_root="",
-                     input_size=(1, 28, 28), num_classes=10)
+    job = trial.Job(study=study, budget_name="quick", budget=budget,
+                    recipe=study.recipe_for(budget), tracking_uri="", experiment_id="",
+                    parent_id="", generation=generation, checkpoint_root="",
+                    input_size=(1, 28, 28), num_classes=10)
     return job.resolve(params)[2]
 
 
@@ -317,7 +317,7 @@ def test_failing_trials_are_recorded_and_the_study_goes_on(workdir, capsys):
 def test_failure_statuses_of_real_exceptions():
     import torch
 
-    from studies.runner import failure
+    from studies.trial import failure
 
     with pytest.raises(RuntimeError) as oom:  # 4 PB: more than any process can address
         torch.empty(2**50, dtype=torch.float32)

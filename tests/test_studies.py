@@ -166,7 +166,7 @@ def test_trial_key_is_a_stable_hash_of_its_parts():
 
 def test_recipe_axes_vary_the_recipe_per_trial():
     from studies.catalogue import from_file
-    from studies.runner import ablation_points
+    from studies.driver import ablation_points
 
     study = from_file(Path(__file__).parent / "studies" / "faulty.py")
     params = {"recipe.lr": 1e30, "width_mult": 1.0, "seed": 1}

@@ -13,6 +13,7 @@ from torch import nn
 
 from search_space import PRESETS, Net, Stage, complexity
 from trainers import EPOCH_KEYS, Recipe, augment, train
+from trainers.contract import COST_METRICS
 
 T = importlib.import_module("trainers.train")  # the module; `trainers.train` is the function
 
@@ -240,15 +241,17 @@ def _run(recipe: Recipe, net: Net = TINY, data: str = DATA) -> T._Run:
     net = T.adapt_net(net, ds, recipe)
     tr, va = D.split_indices(len(ds.train_labels), recipe.val_fraction, recipe.split_seed,
                              recipe.max_train_images, recipe.max_val_images)
-    return T._Run(net, recipe, ds, tr, va, torch.device("cpu"), None, None, {})
+    return T._Run(net, recipe, ds, tr, va, torch.device("cpu"), None, None, {}, {})
 
 
 def test_report_once_per_epoch_with_the_metrics():
     seen = []
     out = train(TINY, FAST.replace(epochs=3), data=DATA, report=seen.append)
     assert [m["epoch"] for m in seen] == [1, 2, 3]
-    assert all(tuple(m) == EPOCH_KEYS for m in seen)
-    assert results(out["history"]) == results(seen)
+    # every report: the epoch's metrics, then the point's cost (the result's params and MACs)
+    assert all(tuple(m) == EPOCH_KEYS + COST_METRICS for m in seen)
+    assert all((m["params"], m["macs"]) == (out["params"], out["macs"]) for m in seen)
+    assert results(out["history"]) == results([{k: m[k] for k in EPOCH_KEYS} for m in seen])
     assert out["status"] == "ok" and out["reason"] == "" and out["epochs"] == 3
     assert 0 < out["setup_s"] < out["wall_s"]
     for key in ("test_error", "test_loss", "val_error", "wall_s", "images_per_second"):
@@ -393,7 +396,7 @@ def test_bench_prints_both_loops_and_the_ratio(capsys):
 
 def test_documented_recipes_are_valid_points_and_recipes():
     from trainers import data as D
-    from trainers.recipes import RECIPES
+    from trainers.documented_setups import RECIPES
 
     assert set(RECIPES) == {"fashion_cpu_5min", "fashion_h100_60s"}
     for setup in RECIPES.values():

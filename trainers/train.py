@@ -26,17 +26,15 @@ from search_space import Net, build, complexity
 
 from . import augment
 from . import data as datasets
-from .recipe import RUN_ONLY_FIELDS, Recipe
+from .contract import CHECKPOINT_FILE, EPOCH_METRICS, adapt, checkpoint_path, training_identity
+from .recipe import Recipe
 
 STATUSES = ("ok", "diverged", "time_limit", "stopped")
 """ok: all epochs ran. diverged: a non-finite loss ended the run. time_limit: Recipe.time_limit_s
 passed. stopped: `report` returned True (early stopping)."""
 
-EPOCH_KEYS = ("epoch", "train_loss", "train_error", "val_loss", "val_error", "lr",
-              "images_per_second", "epoch_s", "peak_memory_mb")
-"""Keys of the per-epoch metrics given to `report` (and kept in the result's "history")."""
-
-CHECKPOINT = "checkpoint.pt"
+EPOCH_KEYS = EPOCH_METRICS  # the trial contract's names (trainers.contract)
+CHECKPOINT = CHECKPOINT_FILE
 
 # cudnn autotuning (cudnn.benchmark) times every algorithm for each new conv shape: about 25 s
 # per process for MobileNetV2 on an H100. Automatic mode turns it on only when the run's
@@ -59,7 +57,8 @@ def train(
     """Train a point of the search space on a dataset; return the final metrics.
 
     The net is adapted to the data first (input channels, classes, small-image stem). `report`
-    is called once per epoch with the keys of EPOCH_KEYS; if it returns True the run stops
+    is called once per epoch with the keys of EPOCH_KEYS and the point's cost
+    (contract.COST_METRICS); if it returns True the run stops
     (status "stopped"); exceptions it raises propagate (Ray and Optuna stop trials that way).
     With `checkpoint_dir`, the state is saved after every epoch, and a run whose folder holds
     a checkpoint resumes from it (it must be the same net, data and recipe, except
@@ -89,8 +88,7 @@ def train(
     net = adapt_net(net, ds, recipe)
     net.validate(ds.input_size)
     train_idx, val_idx = datasets.recipe_split(recipe, len(ds.train_labels))
-    identity = {"net": net.to_json(), "data": spec.name, "recipe": {
-        k: v for k, v in recipe.to_dict().items() if k not in RUN_ONLY_FIELDS}}
+    identity = {"net": net.to_json(), "data": spec.name, "recipe": training_identity(recipe)}
     state = _read_checkpoint(ckpt, identity) if ckpt is not None and ckpt.exists() else None
     cx = complexity(net, ds.input_size)
     images_total = recipe.epochs * (len(train_idx) // recipe.batch_size) * recipe.batch_size
@@ -99,7 +97,8 @@ def train(
         benchmark = 3 * cx.macs * images_total / _EFFECTIVE_MACS_PER_S > _AUTOTUNE_PAYS_AFTER_S
 
     with _process_settings(dev, recipe, benchmark), _forked_rng(dev):
-        run = _Run(net, recipe, ds, train_idx, val_idx, dev, report, ckpt, identity)
+        cost = {"params": cx.params, "macs": cx.macs}
+        run = _Run(net, recipe, ds, train_idx, val_idx, dev, report, ckpt, identity, cost)
         result = run.run(state, started)
     return {**result, "started_at": started_at, "params": cx.params, "macs": cx.macs,
             "device": str(dev),
@@ -149,9 +148,10 @@ class _Run:
 
     def __init__(self, net: Net, recipe: Recipe, ds: datasets.Data, train_idx: torch.Tensor,
                  val_idx: torch.Tensor, dev: torch.device, report: Report | None,
-                 ckpt: Path | None, identity: dict[str, Any]):
+                 ckpt: Path | None, identity: dict[str, Any], cost: dict[str, int]):
         self.recipe, self.dev, self.report, self.ckpt, self.identity = (
             recipe, dev, report, ckpt, identity)
+        self.cost = cost  # the point's params and MACs, carried by every report
         r = recipe
         # channels_last by default on both devices: tensor cores want NHWC, and oneDNN on this
         # project's CPUs trains ResNet-20 on 28x28 5-30% faster with it (the crop is NHWC too).
@@ -289,7 +289,9 @@ class _Run:
                 reason = f"non-finite {which} loss in epoch {epoch}"
             elif self.ckpt is not None:
                 self.save(epoch, previous_s + time.perf_counter() - started, history)
-            if self.report is not None and self.report(dict(metrics)) is True and status == "ok":
+            if self.report is not None and self.report({**metrics, **self.cost}) is True and (
+                status == "ok"
+            ):
                 status, reason = "stopped", f"report asked to stop after epoch {epoch}"
             if status != "ok":
                 break
@@ -422,7 +424,7 @@ def _checkpoint_file(checkpoint_dir: str | os.PathLike | None) -> Path | None:
             f"checkpoint_dir={str(folder)!r} cannot be created ({e.strerror})") from None
     if not os.access(folder, os.W_OK):
         raise ValueError(f"checkpoint_dir={str(folder)!r} is not writable")
-    return folder / CHECKPOINT
+    return checkpoint_path(folder)
 
 
 def _read_checkpoint(path: Path, identity: dict[str, Any]) -> dict[str, Any]:
@@ -450,9 +452,8 @@ def _check_aux(net: Net, recipe: Recipe) -> None:
 
 
 def adapt_net(net: Net, ds: datasets.Data, recipe: Recipe) -> Net:
-    c, h, w = ds.input_size
-    small = recipe.small_input if recipe.small_input is not None else max(h, w) <= 64
-    return net.adapt(num_classes=ds.num_classes, in_channels=c, small_input=small)
+    """The point adapted to loaded data (the contract's rule: trainers.contract.adapt)."""
+    return adapt(net, ds.input_size, ds.num_classes, recipe)
 
 
 def default_threads() -> int:

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from trainers import Recipe
 
-from ..study import Budget, Study, with_extras
+from ..study import Study, with_extras
+from ._shared import FIG6_FULL, FIG6_QUICK
 
-# The reproduction's budgets, shared with residual_variants (Fig. 6b) so both panels run alike.
-# CPU: MobileNetV2 at width 0.35 (12.8M MACs at 28 px; ~250 images/s on one core), 3 epochs of
-# 4,000 images, 5 seeds per variant: 15 trials of ~55 s, two at a time, ~8 minutes. Validation
-# error ~0.22 after 3 epochs.
-FIG6_QUICK = Budget(recipe={"epochs": 3, "lr": 0.1, "max_train_images": 4000,
-                            "max_val_images": 1000, "max_test_images": 1000},
-                    net={"width_mult": 0.35}, seeds=5)
-FIG6_FULL = Budget(recipe={"epochs": 30}, seeds=5, concurrency=8, gpus_per_trial=0.125)
+# Budgets: the reproduction's (_shared.FIG6_QUICK, FIG6_FULL), shared with residual_variants.
 
 
 def space(trial, base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainers import Recipe
 
 from ..study import Budget, Study
-from .inception_reduction import tiny_googlenet
+from ._shared import tiny_googlenet
 
 # The small GoogLeNet of `inception_reduction` (1x1 reductions on, the true 5x5 branch), with
 # every spatial conv of its Inception modules factorised the same way (InceptionExtras.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainers import Recipe
 
 from ..study import Study, with_extras
-from .bottleneck_nonlinearity import FIG6_FULL, FIG6_QUICK
+from ._shared import FIG6_FULL, FIG6_QUICK
 
 # Budgets: the reproduction's, shared with bottleneck_nonlinearity (FIG6_QUICK, FIG6_FULL); the
 # shortcut adds no MACs, so every variant costs the same.

@@ -1,5 +1,6 @@
-"""Documented recipes: a point, a `Recipe` and a dataset that together reach a stated accuracy
-within a stated time. `python -m trainers.recipes NAME` runs one and prints what it measured.
+"""Documented setups: a point, a `Recipe` and a dataset that together reach a stated accuracy
+within a stated time. `python -m trainers.documented_setups NAME` runs one and prints what it
+measured.
 
 Each was chosen on the validation split (val_fraction=0.1); the documented run then trains on
 all 60,000 training images (val_fraction=0) and reports the test set once.
@@ -75,7 +76,7 @@ RECIPES: dict[str, Setup] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m trainers.recipes",
+    p = argparse.ArgumentParser(prog="python -m trainers.documented_setups",
                                 description="Run a documented recipe and print its figures.")
     p.add_argument("name", choices=sorted(RECIPES))
     p.add_argument("--seed", type=int, default=0)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         out = train(setup.net, setup.recipe.replace(seed=args.seed), data=setup.data,
                     report=report, device=setup.device)
     except (ValueError, FileNotFoundError) as e:
-        print(f"recipes: {e}", file=sys.stderr)
+        print(f"documented_setups: {e}", file=sys.stderr)
         return 2
     accuracy = 1 - out["test_error"] if math.isfinite(out["test_error"]) else math.nan
     print(f"{args.name}: status {out['status']}, test accuracy {accuracy:.4f}, "

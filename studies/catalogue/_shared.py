@@ -1,0 +1,54 @@
+"""What several catalogue studies share, so no study imports another: the MobileNetV2 Fig. 6
+reproduction's budgets and the small GoogLeNet of the Inception studies. (The loader skips
+modules whose names start with an underscore: this one defines no study.)"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from search_space import Net, Stage
+
+from ..study import Budget
+
+# The reproduction's budgets, shared by bottleneck_nonlinearity (Fig. 6a) and residual_variants
+# (Fig. 6b) so both panels run alike.
+# CPU: MobileNetV2 at width 0.35 (12.8M MACs at 28 px; ~250 images/s on one core), 3 epochs of
+# 4,000 images, 5 seeds per variant: 15 trials of ~55 s, two at a time, ~8 minutes. Validation
+# error ~0.22 after 3 epochs.
+FIG6_QUICK = Budget(recipe={"epochs": 3, "lr": 0.1, "max_train_images": 4000,
+                            "max_val_images": 1000, "max_test_images": 1000},
+                    net={"width_mult": 0.35}, seeds=5)
+FIG6_FULL = Budget(recipe={"epochs": 30}, seeds=5, concurrency=8, gpus_per_trial=0.125)
+
+# A small GoogLeNet for 28 px images, used by inception_reduction and factorization: a 3x3/1
+# conv stem (GoogLeNet's own stem reduces 8x and does not fit 28 px) of 192 / 4 = 48 channels,
+# then the first MODULES Inception modules of the base preset (3a, 3b at 28 px; 4a with its
+# 3x3/2 max-pool, at 14 px), every branch width at SCALE of the paper's (Table 1).
+# A naive module has no 1x1 reductions and its pool branch passes its input through, so its
+# output width is b1 + b3 + b5 + input width: the widths are recomputed stage by stage (stem 48
+# -> 104 -> 208 -> 320, against 64 -> 120 -> 128 with reductions), which is the "inevitable
+# increase in the number of outputs from stage to stage" the paper describes.
+MODULES = 3
+SCALE = 0.25
+
+
+def _scaled(channels: int) -> int:
+    return max(1, round(channels * SCALE))
+
+
+def tiny_googlenet(base: Net, *, reduce: bool = True, factorize: str = "none") -> Net:
+    """The first MODULES Inception modules of `base` at SCALE, on a stride-1 stem."""
+    in_width = _scaled(192)  # GoogLeNet's stem output (3 x 64)
+    stages = []
+    for stage in base.stages[:MODULES]:
+        e = stage.extras
+        extras = dataclasses.replace(
+            e, b1=_scaled(e.b1), b3_reduce=_scaled(e.b3_reduce), b3=_scaled(e.b3),
+            b5_reduce=_scaled(e.b5_reduce), b5=_scaled(e.b5), pool_proj=_scaled(e.pool_proj),
+            reduce=reduce, factorize=factorize,
+        )
+        width = extras.out_width(in_width, 0, stage.stride)
+        stages.append(Stage("inception", 1, width, stride=stage.stride, extras=extras))
+        in_width = width
+    return Net(stages=tuple(stages), stem="cifar", stem_width=_scaled(192),
+               dropout=base.dropout, num_classes=base.num_classes)

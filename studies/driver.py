@@ -1,0 +1,227 @@
+"""The driver's side of a study: plan what is left to run, run it with Ray Tune, close up.
+
+An ablation runs the grid points (times the seeds) that MLflow has no finished run for (Tune's
+grid_search); a search lets `OptunaSearch` pick the points (TPE for one objective, NSGA-II for
+two) and ASHA stop poor ones early. Every trial is an MLflow child run of this invocation's
+parent run (`trial.run_trial` in the workers).
+
+What survives what:
+- The driver interrupted (Ctrl-C) or killed (SIGKILL, a lost machine): finished trials are
+  FINISHED runs and are never trained again; the next invocation closes the dead driver's
+  RUNNING runs as KILLED and resumes cut-short trials from their checkpoints.
+- A trial's worker dies (killed, node lost): Ray Tune retries the trial once (FailureConfig)
+  from the last checkpoint it reported; the retry carries on in the same MLflow run.
+- A trial raises (a bug, out of memory): its run is closed FAILED with the status and reason
+  (traceback in error.txt), the sampler sees the worst error, the study goes on, and the next
+  invocation tries it again. A non-finite loss is a result: status "diverged".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ray import tune
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+from trainers.data import parse as parse_data
+
+from . import liveness, schema, tracking
+from .progress import Progress
+from .ray_setup import atlas_folder, init_ray, ray_storage
+from .search_store import SearchStore
+from .study import Budget, Study
+from .trial import Job, run_trial
+
+
+class StudyBusy(Exception):
+    """The study is being run by a live driver; a second one would hand out its trials."""
+
+
+@dataclass
+class Plan:
+    """What this invocation runs: an ablation's `todo` points, or `remaining` points that a
+    search's Optuna study picks."""
+
+    total: int
+    remaining: int
+    todo: list[dict[str, Any]]
+    search: SearchStore | None = None
+
+
+def ablation_points(study: Study, budget: Budget) -> list[dict[str, Any]]:
+    """Every trial of an ablation: each grid point with each seed, seed by seed (so an
+    interrupted study has whole replicates rather than a few variants with every seed)."""
+    return [{**p, "seed": seed} for seed in range(budget.seeds) for p in study.grid_points(budget)]
+
+
+def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dict[str, Any]:
+    """Run (or resume) a study; returns {"parent_run_id", "generation", "experiment_id",
+    "trials", "status"}. Raises StudyBusy, before writing anything, if a live driver runs this
+    study already."""
+    out = out or sys.stdout
+    budget = study.budget(budget_name)
+    shape = parse_data(study.dataset).shape
+    if shape is None:
+        raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")
+    uri = tracking.tracking_uri()
+    tracking.check_store(uri)
+    client = tracking.client()
+    exp_id = tracking.experiment_id(client, study.name)
+    _take_over(client, exp_id, study, out)
+    gen = tracking.bump_generation(client, exp_id) if fresh else tracking.generation(client,
+                                                                                      exp_id)
+    job = Job(study=study, budget_name=budget_name, budget=budget,
+              recipe=study.recipe_for(budget), tracking_uri=uri, experiment_id=exp_id,
+              parent_id="", generation=gen,
+              checkpoint_root=str(atlas_folder() / "checkpoints" / study.name),
+              input_size=shape.input_size, num_classes=shape.num_classes,
+              tags={schema.GIT_COMMIT: tracking.git_commit()}, driver=liveness.identity())
+    plan = _plan(client, job, out)
+    parent = tracking.start_parent(client, exp_id, study.name, budget_name, {
+        schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
+        schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base})
+    job = dataclasses.replace(job, parent_id=parent)
+    print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
+          f"{budget_name}; {plan.remaining} of {plan.total} trials to run; MLflow {uri}, "
+          f"experiment {study.name}, parent run {parent}", file=out, flush=True)
+    status = _drive(client, job, plan, out)
+    return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
+            "trials": plan.total, "status": status}
+
+
+def _take_over(client, exp_id: str, study: Study, out) -> None:
+    """Refuse if a live driver runs the study; close what dead drivers left RUNNING."""
+    live, dead = tracking.live_and_dead_parents(client, exp_id)
+    if live:
+        tags = live[0].data.tags
+        raise StudyBusy(
+            f"study {study.name} is already running (parent run {live[0].info.run_id}, driver "
+            f"{tags.get(schema.DRIVER, '?')}); wait for it to finish or stop it, then run "
+            "the same command again")
+    for parent_run in dead:
+        closed = tracking.close_dead_parent(client, exp_id, parent_run.info.run_id)
+        print(f"[{study.name}] an earlier invocation (parent run {parent_run.info.run_id}) "
+              f"died; its {closed} unfinished trial(s) are marked killed and will run again",
+              file=out, flush=True)
+
+
+def _plan(client, job: Job, out) -> Plan:
+    study, budget = job.study, job.budget
+    if study.kind == "ablation":
+        finished = tracking.finished_keys(client, job.experiment_id, job.generation)
+        points = ablation_points(study, budget)
+        todo = [p for p in points if job.resolve(p)[2] not in finished]
+        return Plan(total=len(points), remaining=len(todo), todo=todo)
+    search = SearchStore.open(study, job.budget_name, job.generation)
+    stale = search.release_interrupted()
+    if stale:
+        print(f"[{study.name}] {stale} search trial(s) interrupted earlier will be sampled "
+              "again", file=out, flush=True)
+    return Plan(total=budget.trials, remaining=max(0, budget.trials - search.completed()),
+                todo=[], search=search)
+
+
+def _drive(client, job: Job, plan: Plan, out) -> str:
+    """Run the plan's trials under a heartbeat; close the parent run (and any trial an
+    interrupt cut short) whatever happens. Returns the parent's MLflow status."""
+    status = "FINISHED"
+    beat = _Heartbeat(job.parent_id)
+    try:
+        if plan.remaining:
+            beat.start()
+            _tune(job, plan)
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise
+    except BaseException:
+        status = "FAILED"
+        raise
+    finally:
+        beat.stop()
+        # Tune turns Ctrl-C into a graceful stop and returns; trials it cut short are the
+        # child runs still RUNNING, and an interrupted invocation is one that left some.
+        killed = tracking.close_dangling(client, job.experiment_id, job.parent_id)
+        if killed and status == "FINISHED":
+            status = "KILLED"
+        if status == "KILLED":
+            print(f"[{job.study.name}] interrupted: {killed} trial(s) cut short are marked "
+                  "killed in MLflow; finished trials are kept; run the same command again to "
+                  "resume", file=out, flush=True)
+        tracking.finish_parent(client, job.parent_id, status, {})
+    return status
+
+
+class _Heartbeat:
+    """Refreshes the parent run's heartbeat while the study runs (liveness.alive reads it)."""
+
+    def __init__(self, parent_id: str):
+        self.parent_id = parent_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="atlas-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _beat(self) -> None:
+        client = tracking.client()
+        while not self.stopped.wait(liveness.HEARTBEAT_EVERY_S):
+            try:
+                tracking.heartbeat(client, self.parent_id)
+            except Exception:  # a busy store: the next beat will do
+                pass
+
+
+class _CloseEarlyStopped(tune.Callback):
+    """A trial the scheduler (ASHA) stopped never reached its own `finish`: close its run."""
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        result = trial.last_result or {}
+        run_id = result.get("mlflow_run_id")
+        if run_id and not result.get("done") and not result.get("reused") and (
+            result.get("status") != schema.PRUNED
+        ):
+            tracking.close_early_stopped(tracking.client(), run_id)
+
+
+def _tune(job: Job, plan: Plan) -> None:
+    study, budget = job.study, job.budget
+    if plan.search is not None:
+        search_alg, param_space, samples = plan.search.searcher(study, budget), None, \
+            plan.remaining
+        if study.pruner == "asha":
+            scheduler = ASHAScheduler(metric=study.metric, mode="min",
+                                      time_attr="training_iteration",
+                                      max_t=job.recipe.epochs + 1, grace_period=1,
+                                      reduction_factor=2)
+        else:
+            scheduler = FIFOScheduler()
+    else:  # seed-replicated ablations are never stopped early: every replicate counts
+        search_alg, param_space, samples = None, {"point": tune.grid_search(plan.todo)}, 1
+        scheduler = FIFOScheduler()
+    init_ray(study)
+    resources = {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial}
+    trainable = tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
+    tuner = tune.Tuner(
+        trainable,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(search_alg=search_alg, scheduler=scheduler,
+                                    num_samples=samples, reuse_actors=True,
+                                    max_concurrent_trials=budget.concurrency),
+        run_config=tune.RunConfig(
+            name=f"{study.name}-{job.budget_name}-gen{job.generation}-{job.parent_id[:8]}",
+            storage_path=ray_storage(),
+            callbacks=[_CloseEarlyStopped(), Progress(study, plan.remaining)],
+            verbose=0,
+            # a trial whose worker died is retried once, from its last reported checkpoint
+            failure_config=tune.FailureConfig(max_failures=1),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+        ),
+    )
+    tuner.fit()

@@ -1,0 +1,64 @@
+"""Ray start-up and shut-down, and where Ray Tune keeps its results."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import ray
+
+from trainers.data import data_root
+
+from . import liveness
+from .study import Study
+
+
+def atlas_folder() -> Path:
+    """Trial checkpoints and Ray's results: ./.atlas (ATLAS_HOME overrides)."""
+    return Path(os.environ.get("ATLAS_HOME") or Path.cwd() / ".atlas").resolve()
+
+
+def ray_storage() -> str:
+    """Where Ray Tune keeps results and trial checkpoints: ./.atlas/ray_results, or
+    ATLAS_RAY_STORAGE (on a multi-machine cluster, storage every node reaches: NFS, s3://)."""
+    return os.environ.get("ATLAS_RAY_STORAGE") or str(atlas_folder() / "ray_results")
+
+
+def init_ray(study: Study) -> None:
+    """Start Ray (or attach to RAY_ADDRESS's cluster) with the environment the workers need."""
+    _pickle_study_file_by_value(study)
+    if ray.is_initialized():
+        return
+    # Keeping one checkpoint per trial makes Tune snapshot its experiment state at every
+    # checkpoint; that is cheap here (a small JSON file), so its warning is noise.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    address = os.environ.get("RAY_ADDRESS")
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+           # Tune runs each trial in its own folder: one absolute data folder for all of them,
+           # so the dataset is unpacked once, not per trial
+           "ATLAS_DATA": str(data_root()),
+           # which driver a worker serves (its watchdog has it from the Job; this names it
+           # in the process's environment, for `ps e` and the tests)
+           "ATLAS_DRIVER": liveness.identity()}
+    if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
+        ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
+    else:
+        ray.init(include_dashboard=False, runtime_env={"env_vars": env}, log_to_driver=False,
+                 configure_logging=False)
+
+
+def _pickle_study_file_by_value(study: Study) -> None:
+    """A study from a file of its own (catalogue.from_file) travels to the workers by value:
+    they cannot import it by name."""
+    from .catalogue import FILE_MODULE_PREFIX
+
+    module = sys.modules.get(getattr(study.space, "__module__", ""))
+    if module is not None and module.__name__.startswith(FILE_MODULE_PREFIX):
+        ray.cloudpickle.register_pickle_by_value(module)
+
+
+def shutdown() -> None:
+    if ray.is_initialized():
+        ray.shutdown()

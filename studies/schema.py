@@ -1,0 +1,51 @@
+"""The MLflow schema of a study: every tag name the harness writes or reads, in one place.
+
+Layout: one experiment per study; a parent run per invocation; a child run per trial (one point,
+one seed) nested under it with MLflow's own `mlflow.parentRunId` tag. `tracking` is the only
+module that talks to MLflow; it and `analysis` read these names from here. This module imports
+nothing, so reading a name costs nothing.
+"""
+
+PARENT = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
+RUN_NAME = "mlflow.runName"
+
+PREFIX = "atlas."
+AXIS_PREFIX = "atlas.axis."  # one tag per varied axis of a trial's point
+
+# on every run
+ROLE = "atlas.role"  # ROLE_PARENT or ROLE_TRIAL
+ROLE_PARENT, ROLE_TRIAL = "parent", "trial"
+STUDY = "atlas.study"
+BUDGET = "atlas.budget"
+GENERATION = "atlas.generation"  # also an experiment tag: bumped by --fresh
+KIND = "atlas.kind"
+PRESET = "atlas.preset"
+GIT_COMMIT = "atlas.git_commit"
+STATUS = "atlas.status"  # a trial's status (trainers.STATUSES, pruned, failed, killed, ...)
+REASON = "atlas.reason"  # why, in one line
+
+# parent runs
+CLAIM = "atlas.claim"
+SOURCE = "atlas.source"
+DRIVER = "atlas.driver"  # liveness.identity() of the driver process
+HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat
+
+# trial runs
+TRIAL_KEY = "atlas.trial_key"  # what identifies a trial across invocations
+VARIANT = "atlas.variant"
+SEED = "atlas.seed"
+SPEC_KEY = "atlas.spec_key"
+RAY_TRIAL_ID = "atlas.ray_trial_id"
+WORKER_PID = "atlas.worker_pid"
+NODE = "atlas.node"
+ATTEMPTS = "atlas.attempts"
+RESTORED_FROM = "atlas.restored_from"
+DEVICE = "atlas.device"
+RESUMED_FROM_EPOCH = "atlas.resumed_from_epoch"
+
+# A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of the
+# study trains it again; every other status (ok, diverged, pruned, ...) is a result.
+FAILURE_STATUSES = ("failed", "out_of_memory")
+KILLED = "killed"
+EARLY_STOPPED = "early_stopped"
+PRUNED = "pruned"

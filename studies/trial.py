@@ -1,0 +1,205 @@
+"""The worker's side of a study: one trial, from its parameters to a closed MLflow run.
+
+`run_trial` runs in a Ray worker. It rebuilds the point from the trial's parameters, skips it if
+MLflow already has it, checks the study's constraints, trains (from the last checkpoint if
+there is one), logs every epoch and reports to Tune. A trial that raises is isolated: its run is
+closed FAILED with the status and reason, and the study goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import tune
+
+from search_space import complexity
+from trainers import Recipe, train
+from trainers.contract import FINAL_METRICS, adapt, training_identity
+
+from . import liveness, schema, tracking, watchdog
+from .study import Budget, Study, variant_label
+from .tune_checkpoints import reported_checkpoint, restore_reported
+
+# Counts the trials this worker process has started: the first one's start-up includes the
+# process's own (Ray reuses a worker for later trials).
+_trials_in_this_process = itertools.count()
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a trial needs; pickled to the Ray workers."""
+
+    study: Study
+    budget_name: str
+    budget: Budget
+    recipe: Recipe
+    tracking_uri: str
+    experiment_id: str
+    parent_id: str
+    generation: int
+    checkpoint_root: str
+    input_size: tuple[int, int, int]
+    num_classes: int
+    tags: dict[str, str] = field(default_factory=dict)
+    driver: str = ""  # liveness.identity() of the driver process
+
+    def resolve(self, params: dict[str, Any]) -> tuple[Any, Recipe, str]:
+        """The point, recipe and trial key of the trial with these parameters (driver and
+        worker compute the same key: that is how a rerun knows what finished)."""
+        net = self.study.point(params, self.budget)
+        recipe = self.study.trial_recipe(params, self.budget).replace(
+            threads=self.budget.cpus_per_trial)
+        key = tracking.trial_key(
+            study=self.study.name, budget=self.budget_name, generation=self.generation,
+            point=net.key(), seed=recipe.seed, dataset=self.study.dataset,
+            recipe=training_identity(recipe),
+        )
+        return net, recipe, key
+
+    def adapted(self, net, recipe: Recipe | None = None):
+        """The point as the trainer will build it for this dataset."""
+        return adapt(net, self.input_size, self.num_classes, recipe or self.recipe)
+
+
+def trial_params(config: dict[str, Any]) -> dict[str, Any]:
+    """An ablation's trial config is {"point": params}; a search's config is the params."""
+    return dict(config["point"]) if "point" in config else dict(config)
+
+
+def run_trial(config: dict[str, Any], job: Job) -> None:
+    """One trial (the Tune trainable)."""
+    entered = time.time()
+    process_s = 0.0
+    if next(_trials_in_this_process) == 0:  # time from this worker's process start to here
+        process_s = max(0.0, entered - liveness.process_start_time())
+    os.environ["MLFLOW_TRACKING_URI"] = job.tracking_uri
+    watchdog.watch(job.driver)
+    params = trial_params(config)
+    net, recipe, key = job.resolve(params)
+    client = tracking.client()
+    done = tracking.finished_trial(client, job.experiment_id, key)
+    if done is not None:  # finished in an earlier invocation: report, don't retrain
+        tune.report({**done, "reused": 1})
+        return
+
+    run = _open_run(client, job, params, net, recipe, key)
+    # The sampler sees the worst possible error (1.0) for a point that could not be trained.
+    worst = {k: 1.0 for k in job.study.objectives if k.endswith("_error")}
+    if job.study.max_params is not None or job.study.max_macs is not None:
+        cx = complexity(job.adapted(net, recipe), job.input_size)
+        violation = job.study.violation_of(cx)
+        if violation is not None:  # pruned before any training, the reason recorded
+            cost = {"macs": cx.macs, "params": cx.params}
+            run.finish(cost, schema.PRUNED, violation)
+            tune.report({**cost, **worst, "status": schema.PRUNED, "mlflow_run_id": run.run_id})
+            return
+
+    checkpoint_dir = _checkpoint_dir(job, key)
+    if restore_reported(checkpoint_dir):
+        run.tag({schema.RESTORED_FROM: "ray_tune_checkpoint"})
+
+    def report(metrics: dict[str, Any]) -> None:
+        # every report carries the point's cost (the trainer's counts), so two-objective
+        # searchers (error, MACs) and schedulers see it from the first epoch on
+        run.log_epoch(metrics, step=int(metrics["epoch"]))
+        with reported_checkpoint(checkpoint_dir) as checkpoint:
+            tune.report({**metrics, "mlflow_run_id": run.run_id}, checkpoint=checkpoint)
+
+    try:
+        result = train(net, recipe, data=job.study.dataset, report=report,
+                       checkpoint_dir=checkpoint_dir)
+    except Exception as e:  # isolated: recorded, and the study goes on
+        status, reason = failure(e)
+        watchdog.exit_if_orphaned(job.driver)
+        run.finish({}, status, reason, details=traceback.format_exc())
+        _free_accelerator_memory()
+        tune.report({**_cost_or_nothing(job, net, recipe), **worst, "status": status,
+                     "reason": reason, "mlflow_run_id": run.run_id, "done": 1})
+        return
+    final = {k: result[k] for k in FINAL_METRICS if k in result}
+    final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
+    watchdog.exit_if_orphaned(job.driver)
+    run.tag({schema.DEVICE: str(result.get("device", "")),
+             schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0))})
+    run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
+    tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
+                 "done": 1})
+
+
+def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,
+              key: str) -> tracking.TrialRun:
+    """The trial's MLflow run: a new one, or, when Tune retries this trial after its worker
+    died, the earlier attempt's run reopened."""
+    ray_trial = tune.get_context().get_trial_id()
+    where = {schema.WORKER_PID: str(os.getpid()),
+             schema.NODE: ray.get_runtime_context().get_node_id()}
+    earlier = tracking.retried_run(client, job.experiment_id, job.parent_id, key, ray_trial)
+    if earlier is not None:
+        return tracking.TrialRun.reopen(client, earlier, where)
+    label = variant_label(params) if job.study.kind == "ablation" else net.key()
+    axes = {k: v for k, v in params.items() if k != "seed"}
+    tags = {schema.ROLE: schema.ROLE_TRIAL, schema.STUDY: job.study.name,
+            schema.BUDGET: job.budget_name, schema.GENERATION: str(job.generation),
+            schema.TRIAL_KEY: key, schema.VARIANT: label, schema.SEED: str(recipe.seed),
+            schema.PRESET: job.study.base, schema.SPEC_KEY: net.key(),
+            schema.KIND: job.study.kind, schema.RAY_TRIAL_ID: ray_trial, **where, **job.tags,
+            **{f"{schema.AXIS_PREFIX}{k}": str(v) for k, v in axes.items()}}
+    logged = {**{f"net.{k}": v for k, v in net.flat().items()},
+              **{f"recipe.{k}": v for k, v in recipe.to_dict().items()},
+              "dataset": job.study.dataset, "seed": recipe.seed,
+              **{f"axis.{k}": v for k, v in axes.items()}}
+    return tracking.TrialRun.create(client, job.experiment_id, job.parent_id,
+                                    f"{label} seed={recipe.seed}", logged, tags, net.to_json())
+
+
+def _cost_or_nothing(job: Job, net, recipe: Recipe) -> dict[str, int]:
+    """A failed trial's cost for the sampler (two-objective searches need MACs), if it can be
+    counted at all (the trainer did not get to report it)."""
+    try:
+        cx = complexity(job.adapted(net, recipe), job.input_size)
+    except Exception:
+        return {}
+    return {"macs": cx.macs, "params": cx.params}
+
+
+def failure(e: BaseException) -> tuple[str, str]:
+    """(status, one-line reason) of a trial that raised: out_of_memory or failed."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    oom = isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError" or any(
+        s in str(e) for s in ("out of memory", "can't allocate memory", "Cannot allocate memory"))
+    return ("out_of_memory" if oom else "failed"), f"{type(e).__name__}: {text}"[:500]
+
+
+def _free_accelerator_memory() -> None:
+    """After a failed trial the actor is reused: give its cached CUDA memory back."""
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _checkpoint_dir(job: Job, key: str) -> Path:
+    """The trial's checkpoint folder: under the driver's folder (so a rerun on this machine
+    resumes it), or, on a node where that path cannot be made, under the node's temp folder
+    (Ray Tune's own checkpoints then carry a retry across nodes)."""
+    folder = Path(job.checkpoint_root) / key
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / "atlas-checkpoints" / job.study.name / key
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _since(entered: float, result: dict[str, Any]) -> float:
+    """Seconds this trial spent before `train` started (MLflow set-up, point rebuild)."""
+    started = result.get("started_at")
+    return max(0.0, started - entered) if isinstance(started, (int, float)) else 0.0

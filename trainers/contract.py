@@ -1,0 +1,70 @@
+"""The trial contract: what every layer above `trainers` needs to know about a training run, and
+the one place it is written down.
+
+- how a point adapts to a dataset (input channels, classes, the small-image stem);
+- what identifies a run's training (the recipe without its run-only fields), which decides
+  whether a checkpoint may be resumed and whether two trials trained the same thing;
+- where a run keeps its checkpoint;
+- the metric names: per epoch (given to `report`), the point's cost, and the final metrics a
+  finished run returns.
+
+`studies` and `analysis` import these names instead of repeating them. This module imports no
+torch: the names are cheap to read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .recipe import RUN_ONLY_FIELDS, Recipe
+
+if TYPE_CHECKING:
+    from search_space import Net
+
+SMALL_INPUT_MAX_PX = 64
+"""Images at most this many pixels high and wide get the small-image stem by default
+(Recipe.small_input=None)."""
+
+EPOCH_METRICS = ("epoch", "train_loss", "train_error", "val_loss", "val_error", "lr",
+                 "images_per_second", "epoch_s", "peak_memory_mb")
+"""Keys of the per-epoch metrics given to `report` (and kept in the result's "history")."""
+
+COST_METRICS = ("params", "macs")
+"""The adapted point's cost (parameters, multiply-adds per image); every `report` carries them."""
+
+FINAL_METRICS = ("val_error", "val_loss", "train_error", "train_loss", "test_error", "test_loss",
+                 *COST_METRICS, "wall_s", "epochs", "startup_s")
+"""The numbers a finished trial keeps (startup_s is the harness's: process, data and model
+until training)."""
+
+CURVE_METRICS = ("train_loss", "train_error", "val_loss", "val_error", "lr",
+                 "images_per_second")
+"""The per-epoch metrics worth drawing as learning curves."""
+
+CHECKPOINT_FILE = "checkpoint.pt"
+"""The file a run keeps its state in, inside its checkpoint folder (saved after every epoch by
+an atomic replace)."""
+
+
+def checkpoint_path(checkpoint_dir: str | Path) -> Path:
+    return Path(checkpoint_dir) / CHECKPOINT_FILE
+
+
+def uses_small_input(recipe: Recipe, input_size: tuple[int, ...]) -> bool:
+    """Whether the point gets the small-image stem: the recipe's choice, else by image size."""
+    if recipe.small_input is not None:
+        return recipe.small_input
+    return max(input_size[-2:]) <= SMALL_INPUT_MAX_PX
+
+
+def adapt(net: Net, input_size: tuple[int, int, int], num_classes: int, recipe: Recipe) -> Net:
+    """The point as the trainer builds it for images of `input_size` (C, H, W)."""
+    return net.adapt(num_classes=num_classes, in_channels=input_size[0],
+                     small_input=uses_small_input(recipe, input_size))
+
+
+def training_identity(recipe: Recipe) -> dict[str, Any]:
+    """The recipe's fields that change what is trained (RUN_ONLY_FIELDS left out): two runs
+    with equal identities (and equal point and data) train the same thing."""
+    return {k: v for k, v in recipe.to_dict().items() if k not in RUN_ONLY_FIELDS}
