@@ -8,8 +8,8 @@ the one place it is written down.
 - the metric names: per epoch (given to `report`), the point's cost, and the final metrics a
   finished run returns.
 
-`studies` and `analysis` import these names instead of repeating them. This module imports no
-torch: the names are cheap to read.
+`studies` and `analysis` import these names instead of repeating them. The module itself
+imports nothing heavy (importing it still runs `trainers/__init__`, which loads the trainer).
 """
 
 from __future__ import annotations
@@ -17,10 +17,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .recipe import RUN_ONLY_FIELDS, Recipe
-
 if TYPE_CHECKING:
     from search_space import Net
+
+    from .recipe import Recipe
+
+RUN_ONLY_FIELDS = ("time_limit_s", "threads")
+"""Recipe fields a resumed run may change: they decide how long and on how many cores, not
+what is trained."""
 
 SMALL_INPUT_MAX_PX = 64
 """Images at most this many pixels high and wide get the small-image stem by default

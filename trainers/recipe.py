@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from search_space.coerce import coerce_fields
 
+from .contract import RUN_ONLY_FIELDS  # noqa: F401  (the trial contract's; named here too)
+
 SCHEDULES = ("cosine", "multistep", "linear", "constant")
 """cosine: to 0 (Loshchilov & Hutter 2017, no restarts); multistep: x gamma at each milestone
 (He et al. 2015); linear: straight to 0 (airbench, one-cycle's tail); constant."""
@@ -22,8 +24,6 @@ SCHEDULES = ("cosine", "multistep", "linear", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 """auto: bf16 autocast on CUDA, fp32 on CPU. fp16 uses a gradient scaler (CUDA only)."""
 
-RUN_ONLY_FIELDS = ("time_limit_s", "threads")
-"""Fields a resumed run may change: they decide how long and on how many cores, not what."""
 
 
 @dataclass(frozen=True)
