@@ -35,12 +35,16 @@ def summary_markdown(summary: Summary) -> str:
     v = summary.variants.copy()
     if v.empty:
         return "No finished trials yet."
+    if summary.replicates < 2:  # intervals and tests need two replicates of every variant
+        v = v.drop(columns=["std", "ci_low", "ci_high"])
+        parts.append(f"{summary.replicates} seed per variant: no statistics; use seeds>=2 "
+                     "(set=\"seeds=N\") for intervals and tests")
     v["MACs (M)"] = (v.pop("macs") / 1e6).round(2)
     v["params"] = v["params"].round().astype("Int64")
     v = v.rename(columns={"mean": f"mean {summary.metric}", "ci_low": "CI low",
                           "ci_high": "CI high"})
     parts.append(v.to_markdown(index=False, floatfmt=".4f"))
-    if not summary.paired.empty:
+    if not summary.paired.empty and summary.replicates >= 2:
         p = summary.paired.rename(columns={
             "mean_diff": "mean diff", "ci_low": "CI low", "ci_high": "CI high",
             "t_p": "paired t p", "wilcoxon_p": "Wilcoxon p", "effect_size": "effect d_z",

@@ -20,6 +20,11 @@ class Summary:
     confidence: float = 0.95
 
     @property
+    def replicates(self) -> int:
+        """The fewest finished replicates (seeds) of any variant (0 with no variants)."""
+        return int(self.variants["n"].min()) if not self.variants.empty else 0
+
+    @property
     def verdict(self) -> str:
         """reproduced / contradicted / inconclusive / untested, from the claim rows."""
         if self.claim.empty:
@@ -32,8 +37,18 @@ class Summary:
         return "inconclusive"
 
 
-def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, float]:
-    """mean, sample std, and the t-distribution confidence interval of the mean."""
+# The range a metric can take: its interval is cut to it (a mean error rate lies in [0, 1]).
+METRIC_BOUNDS = {"val_error": (0.0, 1.0), "test_error": (0.0, 1.0), "train_error": (0.0, 1.0),
+                 "val_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
+                 "train_loss": (0.0, math.inf), "macs": (0.0, math.inf),
+                 "params": (0.0, math.inf)}
+
+
+def mean_ci(values, confidence: float = 0.95,
+            bounds: tuple[float, float] = (-math.inf, math.inf)
+            ) -> tuple[float, float, float, float]:
+    """mean, sample std, and the t-distribution confidence interval of the mean, cut to the
+    metric's `bounds` (the true mean lies inside them, so the cut loses no coverage)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
@@ -43,8 +58,11 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float, floa
     if n == 1:
         return mean, math.nan, math.nan, math.nan
     std = float(x.std(ddof=1))
-    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
-    return mean, std, float(low), float(high)
+    if std == 0:  # no spread: the interval is the point itself
+        low = high = mean
+    else:
+        low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return mean, std, float(max(low, bounds[0])), float(min(high, bounds[1]))
 
 
 def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
@@ -83,7 +101,8 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
     ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
     rows = []
     for variant, group in ok.groupby("variant", sort=True):
-        mean, std, low, high = mean_ci(group[metric], confidence)
+        mean, std, low, high = mean_ci(group[metric], confidence,
+                                       METRIC_BOUNDS.get(metric, (-math.inf, math.inf)))
         rows.append({"variant": variant, "n": len(group), "mean": mean, "std": std,
                      "ci_low": low, "ci_high": high,
                      "params": group["params"].iloc[0] if "params" in group else math.nan,
@@ -116,6 +135,8 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
         if better not in wide or worse not in wide:
             continue
         both = wide[[better, worse]].dropna()
+        if len(both) < 2:  # one replicate: no test, and no direction claimed from noise
+            continue
         test = paired_test(both[better], both[worse], confidence)
         agrees = test["mean_diff"] < 0  # lower is better for every objective we use
         p = test["t_p"]

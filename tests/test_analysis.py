@@ -114,3 +114,27 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     # the summary table has a row per variant with n = 2 seeds
     table = report.read_text().split("## Results")[1]
     assert table.count("|   2 |") == 4
+
+
+def test_an_error_rate_interval_stays_inside_0_and_1():
+    from analysis.stats import mean_ci
+
+    _, _, low, high = mean_ci([0.01, 0.02, 0.30], bounds=(0.0, 1.0))  # t interval dips below 0
+    assert 0.0 <= low < high <= 1.0 and low == 0.0
+    _, _, low, high = mean_ci([0.01, 0.02, 0.30])  # unbounded: the plain t interval
+    assert low < 0.0
+
+
+def test_one_seed_per_variant_prints_no_statistics_and_no_claim():
+    import pandas as pd
+
+    from analysis.report import summary_markdown
+    from analysis.stats import summarize
+
+    df = pd.DataFrame({"variant": ["a", "b"], "seed": [0, 0], "status": ["ok", "ok"],
+                       "val_error": [0.2, 0.3], "params": [1, 2], "macs": [1e6, 2e6]})
+    summary = summarize(df, "val_error", baseline="a", expected_order=("a", "b"))
+    assert summary.claim.empty and summary.verdict == "untested"
+    text = summary_markdown(summary)
+    assert "1 seed per variant: no statistics; use seeds>=2" in text
+    assert "nan" not in text.lower() and "agrees" not in text and "CI low" not in text
