@@ -13,15 +13,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     summary = sub.add_parser("summary", help="the statistics table of a study")
     summary.add_argument("name")
+    summary.add_argument("--condition", help="which condition's trials (default: the latest "
+                         "invocation's; 'all' for every one)")
     report = sub.add_parser("report", help="write reports/NAME/report.md and log it to MLflow")
     report.add_argument("name")
     report.add_argument("--out", default="reports")
+    report.add_argument("--condition", help="as for summary")
     args = parser.parse_args(argv)
     try:
         if args.command == "summary":
-            print(summary_markdown(study_summary(args.name)[0]))
+            print(summary_markdown(study_summary(args.name, condition=args.condition)[0]))
         else:
-            print(f"wrote {write_report(args.name, args.out)}")
+            print(f"wrote {write_report(args.name, args.out, condition=args.condition)}")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,12 +10,15 @@ from trainers.contract import CURVE_METRICS, FINAL_METRICS
 HISTORY_KEYS = CURVE_METRICS  # the per-epoch metrics loaded as histories
 
 
-def load_runs(study: str, *, generation: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_runs(study: str, *, generation: int | None = None,
+              condition: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A study's trials (one row each) and their per-epoch histories (one row per epoch).
 
     Trials: run_id, variant, seed, status, budget, generation, preset, spec_key, one `axis.*`
     column per varied axis (numbers where the values are numbers), the final metrics.
-    `generation` defaults to the study's current one (`--fresh` starts a new one).
+    `generation` defaults to the study's current one (`--fresh` starts a new one);
+    `condition` (schema.CONDITION) to the latest invocation's, so trials of another budget or
+    recipe (`--set epochs=2`) are not pooled with it; "all" keeps every condition.
     """
     client = tracking.client()
     exp_id = tracking.find_experiment(client, study)
@@ -24,6 +27,14 @@ def load_runs(study: str, *, generation: int | None = None) -> tuple[pd.DataFram
                          f"run `make study name={study}` first")
     gen = tracking.generation(client, exp_id) if generation is None else generation
     trials = tidy(tracking.child_runs(client, exp_id, gen))
+    if condition is None:
+        condition = tracking.latest_condition(client, exp_id)
+    if condition and condition != "all" and "condition" in trials:
+        found = sorted(trials["condition"].dropna().unique())
+        if condition not in found:
+            raise ValueError(f"study {study}: no trials of condition {condition!r}; its "
+                             f"conditions: {', '.join(found) or 'none'}")
+        trials = trials[trials["condition"] == condition].reset_index(drop=True)
     if trials.empty:
         return trials, pd.DataFrame(columns=["run_id", "variant", "seed", "epoch"])
     history = pd.DataFrame(tracking.metric_histories(client, trials["run_id"], HISTORY_KEYS))

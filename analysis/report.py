@@ -18,11 +18,12 @@ from .load import load_runs
 from .stats import Summary, summarize
 
 
-def study_summary(name: str, metric: str | None = None) -> tuple[Summary, pd.DataFrame,
-                                                                  pd.DataFrame]:
-    """`name`: a catalogue study, a study file, or any MLflow experiment of studies' runs."""
+def study_summary(name: str, metric: str | None = None, condition: str | None = None
+                  ) -> tuple[Summary, pd.DataFrame, pd.DataFrame]:
+    """`name`: a catalogue study, a study file, or any MLflow experiment of studies' runs;
+    `condition`: see load_runs (default: the latest invocation's)."""
     study = find_study(name)
-    trials, history = load_runs(study.name if study else name)
+    trials, history = load_runs(study.name if study else name, condition=condition)
     metric = metric or (study.metric if study else "val_error")
     summary = summarize(trials, metric, baseline=study.baseline if study else None,
                         expected_order=study.expected_order if study else ())
@@ -61,9 +62,10 @@ def summary_markdown(summary: Summary) -> str:
     return "\n\n".join(parts)
 
 
-def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True) -> Path:
+def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True,
+                 condition: str | None = None) -> Path:
     """Write reports/NAME/report.md and its PNGs (atomically: all or nothing)."""
-    summary, trials, history = study_summary(name)
+    summary, trials, history = study_summary(name, condition=condition)
     study = find_study(name)
     name = study.name if study else name
     final = Path(out) / name
@@ -102,7 +104,9 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> s
         lines += [f"**Claim.** {study.claim}", "", f"**Source.** {study.source}", "",
                   f"**Base preset.** `{study.base}`; dataset `{study.dataset}`; metric "
                   f"`{summary.metric}` (lower is better); baseline `{study.baseline or '-'}`.", ""]
-    lines += [f"**Command.** `make study name={name} budget={budget}` then "
+    overrides = sorted(trials["overrides"].dropna().unique()) if "overrides" in trials else []
+    typed = f' set="{overrides[0]}"' if len(overrides) == 1 and overrides[0] else ""
+    lines += [f"**Command.** `make study name={name} budget={budget}{typed}` then "
               f"`make report name={name}`", "",
               f"**Hardware.** {platform.machine()} {platform.processor() or ''}, "
               f"{os.cpu_count()} CPU cores, device {devices}; {platform.python_version()}", "",

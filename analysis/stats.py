@@ -99,6 +99,10 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
     for each consecutive pair (better, worse) of `expected_order`, does the measured paired
     difference point the same way, and at what p-value."""
     ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
+    if "condition" in ok and ok["condition"].nunique() > 1:
+        found = ", ".join(sorted(ok["condition"].dropna().unique()))
+        raise ValueError(f"the trials belong to {ok['condition'].nunique()} conditions "
+                         f"({found}); compare variants within one: pick it with --condition")
     rows = []
     for variant, group in ok.groupby("variant", sort=True):
         mean, std, low, high = mean_ci(group[metric], confidence,

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         preflight(study, args.budget)
     except UsageError as e:
         return _usage_error(e)
-    return _run(study, args.budget, args.fresh)
+    return _run(study, args.budget, args.fresh, " ".join(args.set))
 
 
 def _usage_error(e: Exception) -> int:
@@ -192,12 +192,12 @@ def preflight(study: Study, budget_name: str) -> None:
         raise UsageError(str(e).splitlines()[0]) from None
 
 
-def _run(study: Study, budget_name: str, fresh: bool) -> int:
+def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> int:
     from . import runner
     from .summary import summary_table
 
     try:
-        outcome = runner.run(study, budget_name, fresh=fresh)
+        outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides)
     except runner.StudyBusy as e:
         return _usage_error(e)
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from typing import Any
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
+from trainers.contract import training_identity
 from trainers.data import parse as parse_data
 
 from . import liveness, schema, tracking
@@ -58,7 +59,16 @@ def ablation_points(study: Study, budget: Budget) -> list[dict[str, Any]]:
     return [{**p, "seed": seed} for seed in range(budget.seeds) for p in study.grid_points(budget)]
 
 
-def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dict[str, Any]:
+def condition_key(study: Study, budget_name: str, budget: Budget) -> str:
+    """Which comparison a trial belongs to: trials of one condition differ only in their
+    point's varied axes and their seed, so they may be compared; two conditions never pool."""
+    return tracking.trial_key(study=study.name, budget=budget_name, dataset=study.dataset,
+                              recipe=training_identity(study.recipe_for(budget)),
+                              net=dict(budget.net), base=study.base)
+
+
+def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
+        overrides: str = "") -> dict[str, Any]:
     """Run (or resume) a study; returns {"parent_run_id", "generation", "experiment_id",
     "trials", "status"}. Raises StudyBusy, before writing anything, if a live driver runs this
     study already."""
@@ -79,11 +89,15 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None) -> dic
               parent_id="", generation=gen,
               checkpoint_root=str(atlas_folder() / "checkpoints" / study.name),
               input_size=shape.input_size, num_classes=shape.num_classes,
-              tags={schema.GIT_COMMIT: tracking.git_commit()}, driver=liveness.identity())
+              tags={schema.GIT_COMMIT: tracking.git_commit(),
+                    schema.CONDITION: condition_key(study, budget_name, budget),
+                    schema.OVERRIDES: overrides},
+              driver=liveness.identity())
     plan = _plan(client, job, out)
     parent = tracking.start_parent(client, exp_id, study.name, budget_name, {
         schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
-        schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base})
+        schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
+        schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides})
     job = dataclasses.replace(job, parent_id=parent)
     print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
           f"{budget_name}; {plan.remaining} of {plan.total} trials to run; MLflow {uri}, "

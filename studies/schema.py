@@ -30,6 +30,10 @@ SOURCE = "atlas.source"
 DRIVER = "atlas.driver"  # liveness.identity() of the driver process
 HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat
 
+# parent and trial runs: which comparison a trial belongs to
+CONDITION = "atlas.condition"  # study, budget, resolved recipe, net overrides, dataset
+OVERRIDES = "atlas.overrides"  # the --set overrides as typed ("epochs=2 seeds=3")
+
 # trial runs
 TRIAL_KEY = "atlas.trial_key"  # what identifies a trial across invocations
 VARIANT = "atlas.variant"

@@ -324,9 +324,20 @@ def metric_histories(c: MlflowClient, run_ids: Iterable[str],
 
 
 def latest_parent(c: MlflowClient, exp_id: str) -> str | None:
+    run = _latest_parent_run(c, exp_id)
+    return run.info.run_id if run else None
+
+
+def latest_condition(c: MlflowClient, exp_id: str) -> str | None:
+    """The condition (schema.CONDITION) of the study's latest invocation, if it has one."""
+    run = _latest_parent_run(c, exp_id)
+    return run.data.tags.get(schema.CONDITION) if run else None
+
+
+def _latest_parent_run(c: MlflowClient, exp_id: str):
     runs = c.search_runs([exp_id], filter_string=f"{_tag(schema.ROLE)} = '{schema.ROLE_PARENT}'",
                          order_by=["attributes.start_time DESC"], max_results=1)
-    return runs[0].info.run_id if runs else None
+    return runs[0] if runs else None
 
 
 def log_report(c: MlflowClient, run_id: str, folder: str) -> None:

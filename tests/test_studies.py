@@ -199,3 +199,30 @@ def test_a_search_runs_prunes_and_resumes(workdir, capsys):
     assert "0 of 3 trials to run" in capsys.readouterr().out
     _, parents, trials = runs_of(workdir, "nas")
     assert len(parents) == 2 and len(trials) == 3
+
+
+@pytest.mark.slow
+def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, capsys):
+    from analysis.load import load_runs
+    from analysis.stats import summarize
+
+    narrow = ["--set", "grid.depth=10", "--set", "grid.k=1,2"]
+    assert main(["run", "width_vs_depth", *TINY, *narrow]) == 0
+    assert main(["run", "width_vs_depth", *TINY, *narrow, "--set", "epochs=2"]) == 0
+    capsys.readouterr()
+    _, parents, trials = runs_of(workdir, "width_vs_depth")
+    assert len(trials) == 4 and len(parents) == 2
+    conditions = {r.data.tags["atlas.condition"] for r in trials}
+    assert len(conditions) == 2
+    assert {r.data.tags["atlas.overrides"] for r in trials} >= {
+        " ".join(TINY[1::2] + narrow[1::2]) + " epochs=2"}
+    latest, _ = load_runs("width_vs_depth")  # the latest invocation's condition only
+    assert len(latest) == 2 and latest["condition"].nunique() == 1
+    assert set(latest["epochs"]) == {2}
+    assert summarize(latest).variants["n"].tolist() == [1, 1]
+    every, _ = load_runs("width_vs_depth", condition="all")
+    with pytest.raises(ValueError, match="2 conditions"):
+        summarize(every)
+    older = (conditions - set(latest["condition"])).pop()
+    first, _ = load_runs("width_vs_depth", condition=older)
+    assert set(first["epochs"]) == {1}
