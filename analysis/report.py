@@ -45,7 +45,7 @@ def summary_markdown(summary: Summary) -> str:
     v = v.rename(columns={"mean": f"mean {summary.metric}", "ci_low": "CI low",
                           "ci_high": "CI high"})
     parts.append(v.to_markdown(index=False, floatfmt=".4f"))
-    if not summary.paired.empty and summary.replicates >= 2:
+    if not summary.paired.empty:
         p = summary.paired.rename(columns={
             "mean_diff": "mean diff", "ci_low": "CI low", "ci_high": "CI high",
             "t_p": "paired t p", "wilcoxon_p": "Wilcoxon p", "effect_size": "effect d_z",

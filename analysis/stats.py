@@ -124,6 +124,8 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
             if variant == baseline:
                 continue
             both = wide[[variant, baseline]].dropna()
+            if len(both) < 2:  # one pair: no interval, no test
+                continue
             paired.append({"variant": variant, "baseline": baseline,
                            **paired_test(both[variant], both[baseline], confidence)})
         summary.paired = pd.DataFrame(paired)

@@ -39,8 +39,9 @@ def find_study(name: str) -> Study | None:
     if is_study_file(name):
         return from_file(name)
     study = STUDIES.get(name)
-    if study is None and STUDIES.error(name):
-        raise ValueError(f"study {name}: {STUDIES.error(name)}")
+    error = STUDIES.error(name) if study is None else None
+    if error:
+        raise ValueError(f"study {name}: {error}")
     return study
 
 

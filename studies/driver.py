@@ -59,12 +59,13 @@ def ablation_points(study: Study, budget: Budget) -> list[dict[str, Any]]:
     return [{**p, "seed": seed} for seed in range(budget.seeds) for p in study.grid_points(budget)]
 
 
-def condition_key(study: Study, budget_name: str, budget: Budget) -> str:
-    """Which comparison a trial belongs to: trials of one condition differ only in their
-    point's varied axes and their seed, so they may be compared; two conditions never pool."""
+def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str:
+    """Which comparison a trial belongs to (`recipe`: the budget's, study.recipe_for): trials
+    of one condition differ only in their point's varied axes and their seed, so they may be
+    compared; two conditions never pool."""
     return tracking.trial_key(study=study.name, budget=budget_name, dataset=study.dataset,
-                              recipe=training_identity(study.recipe_for(budget)),
-                              net=dict(budget.net), base=study.base)
+                              recipe=training_identity(recipe), net=dict(budget.net),
+                              base=study.base)
 
 
 def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
@@ -84,13 +85,14 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     _take_over(client, exp_id, study, out)
     gen = tracking.bump_generation(client, exp_id) if fresh else tracking.generation(client,
                                                                                       exp_id)
+    recipe = study.recipe_for(budget)
     job = Job(study=study, budget_name=budget_name, budget=budget,
-              recipe=study.recipe_for(budget), tracking_uri=uri, experiment_id=exp_id,
+              recipe=recipe, tracking_uri=uri, experiment_id=exp_id,
               parent_id="", generation=gen,
               checkpoint_root=str(atlas_folder() / "checkpoints" / study.name),
               input_size=shape.input_size, num_classes=shape.num_classes,
               tags={schema.GIT_COMMIT: tracking.git_commit(),
-                    schema.CONDITION: condition_key(study, budget_name, budget),
+                    schema.CONDITION: condition_key(study, budget_name, budget, recipe),
                     schema.OVERRIDES: overrides},
               driver=liveness.identity())
     plan = _plan(client, job, out)

@@ -97,7 +97,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         cx = complexity(job.adapted(net, recipe), job.input_size)
         violation = job.study.violation_of(cx)
         if violation is not None:  # pruned before any training, the reason recorded
-            cost = {"macs": cx.macs, "params": cx.params}
+            cost = _cost(cx)
             run.finish(cost, schema.PRUNED, violation)
             tune.report({**cost, **worst, "status": schema.PRUNED, "mlflow_run_id": run.run_id})
             return
@@ -164,10 +164,14 @@ def _cost_or_nothing(job: Job, net, recipe: Recipe) -> dict[str, int]:
     """A failed trial's cost for the sampler (two-objective searches need MACs), if it can be
     counted at all (the trainer did not get to report it)."""
     try:
-        cx = complexity(job.adapted(net, recipe), job.input_size)
+        return _cost(complexity(job.adapted(net, recipe), job.input_size))
     except Exception:
         return {}
-    return {"macs": cx.macs, "params": cx.params}
+
+
+def _cost(cx) -> dict[str, int]:
+    """A counted point's cost under the contract's names (COST_METRICS)."""
+    return {"params": cx.params, "macs": cx.macs}
 
 
 def failure(e: BaseException) -> tuple[str, str]:

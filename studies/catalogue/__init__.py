@@ -33,13 +33,14 @@ class Catalogue(Mapping):
     from the mapping (KeyError / `get` -> None) and listed in `broken` with its error."""
 
     def __init__(self) -> None:
+        self._names = names()  # read once: a lookup scans no folder
         self._loaded: dict[str, Study] = {}
         self._broken: dict[str, str] = {}
 
     def _load(self, name: str) -> Study | None:
         if name in self._loaded:
             return self._loaded[name]
-        if name in self._broken or name not in names():
+        if name in self._broken or name not in self._names:
             return None
         try:
             study = _import_study(name)
@@ -56,7 +57,7 @@ class Catalogue(Mapping):
         return study
 
     def __iter__(self) -> Iterator[str]:
-        return iter([n for n in names() if self._load(n) is not None])
+        return iter([n for n in self._names if self._load(n) is not None])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -67,7 +68,7 @@ class Catalogue(Mapping):
     @property
     def broken(self) -> dict[str, str]:
         """Studies whose module failed to import: name -> one-line error (loads them all)."""
-        for name in names():
+        for name in self._names:
             self._load(name)
         return dict(self._broken)
 
