@@ -14,6 +14,7 @@ import pandas as pd
 from studies import find_study, tracking
 
 from . import plots
+from .claim_check import effect_text, reading
 from .load import load_runs
 from .stats import Summary, summarize
 
@@ -54,10 +55,20 @@ def summary_markdown(summary: Summary) -> str:
                      f"({summary.metric}, variant - baseline):\n\n"
                      + p.to_markdown(index=False, floatfmt=".4g"))
     if not summary.claim.empty:
-        c = summary.claim[["better", "worse", "n_pairs", "mean_diff", "ci_low", "ci_high",
-                           "t_p", "wilcoxon_p", "agrees", "verdict"]]
+        c = summary.claim.copy()
+        for column in ("mean_diff", "ci_low", "ci_high", "sd", "mde"):
+            c[column] = c[column].map(lambda v: effect_text(summary.metric, v))
+        c = c[["better", "worse", "n", "test", "correlation", "sd", "mean_diff", "ci_low",
+               "ci_high", "p", "level", "mde", "verdict"]].rename(columns={
+            "correlation": "r (paired errors)", "sd": "sd of diff", "mean_diff": "mean diff",
+            "ci_low": "CI low", "ci_high": "CI high", "level": "decides at p <",
+            "mde": "detectable (80% power)"})
         parts.append("Claim check (each pair as the claim orders it, better first; a negative "
-                     "difference agrees):\n\n" + c.to_markdown(index=False, floatfmt=".4g"))
+                     f"difference agrees; {summary.design.describe()}):\n\n"
+                     + c.to_markdown(index=False, floatfmt=".3g"))
+        parts.append("\n".join(f"- {row.better} vs {row.worse}: "
+                                f"{reading(row._asdict(), summary.metric)}"
+                                for row in summary.claim.itertuples()))
         parts.append(f"**Verdict at this budget: {summary.verdict}.**")
     return "\n\n".join(parts)
 

@@ -1,5 +1,5 @@
 """Per-variant means with t confidence intervals, paired tests against a baseline across seeds,
-and a check of the study's claim. Everything statistical comes from scipy.stats."""
+and the check of the study's claim (analysis.claim_check)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .claim_check import check
+from .sequential import Design, decode
+
 
 @dataclass
 class Summary:
@@ -18,6 +21,7 @@ class Summary:
     paired: pd.DataFrame = field(default_factory=pd.DataFrame)  # vs the baseline, per variant
     claim: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per ordered pair
     confidence: float = 0.95
+    design: Design = field(default_factory=lambda: Design((1,)))
 
     @property
     def replicates(self) -> int:
@@ -92,12 +96,12 @@ def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
 
 def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | None = None,
               expected_order: tuple[str, ...] = (), confidence: float = 0.95,
-              alpha: float = 0.05) -> Summary:
+              alpha: float = 0.05, design: Design | None = None) -> Summary:
     """Per variant n, mean, std and CI of `metric` over the trials with status ok; for
     ablations, paired differences against `baseline` across seeds (t-test, Wilcoxon, effect
     size, Benjamini-Hochberg correction over the variants compared); and the claim check:
-    for each consecutive pair (better, worse) of `expected_order`, does the measured paired
-    difference point the same way, and at what p-value."""
+    for each consecutive pair (better, worse) of `expected_order`, claim_check.check under
+    `design` (default: the seed rounds the trials were run with, `design_of`)."""
     ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
     if "condition" in ok and ok["condition"].nunique() > 1:
         found = ", ".join(sorted(ok["condition"].dropna().unique()))
@@ -136,20 +140,27 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
             if finite.any():  # Benjamini-Hochberg over the variants compared with the baseline
                 adjusted[finite] = stats.false_discovery_control(p[finite])
             summary.paired["t_p_adjusted"] = adjusted
+    design = design or design_of(ok, alpha)
+    summary.design = design
     claim = []
     for better, worse in zip(expected_order, expected_order[1:], strict=False):
         if better not in wide or worse not in wide:
             continue
-        both = wide[[better, worse]].dropna()
-        if len(both) < 2:  # one replicate: no test, and no direction claimed from noise
-            continue
-        test = paired_test(both[better], both[worse], confidence)
-        agrees = test["mean_diff"] < 0  # lower is better for every objective we use
-        p = test["t_p"]
-        significant = np.isfinite(p) and p < alpha
-        verdict = ("reproduced" if agrees and significant else
-                   "contradicted" if (not agrees) and significant else "inconclusive")
-        claim.append({"better": better, "worse": worse, **test, "agrees": bool(agrees),
-                      "verdict": verdict})
+        if min(wide[better].count(), wide[worse].count()) < 2:
+            continue  # one replicate: no test, and no direction claimed from noise
+        claim.append({"better": better, "worse": worse,
+                      **check(wide[better], wide[worse], design)})
     summary.claim = pd.DataFrame(claim)
     return summary
+
+
+def design_of(trials: pd.DataFrame, alpha: float = 0.05) -> Design:
+    """The seed rounds the trials were run with (their `seed_looks` tag); a fixed design over
+    the seeds present when they carry none. If invocations planned different rounds, the
+    plan reaching the most seeds is used."""
+    plans = [decode(v) for v in trials["seed_looks"].dropna().unique()] \
+        if "seed_looks" in trials else []
+    plans = [p for p in plans if p]
+    if not plans:
+        return Design((int(trials["seed"].nunique()) if "seed" in trials else 1,), alpha)
+    return Design(max(plans, key=lambda p: (p[-1], len(p))), alpha)

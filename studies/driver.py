@@ -27,10 +27,11 @@ from typing import Any
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
+from analysis.sequential import encode
 from trainers.contract import training_identity
 from trainers.data import parse as parse_data
 
-from . import liveness, schema, tracking
+from . import liveness, rounds, schema, tracking
 from .progress import Progress
 from .ray_setup import atlas_folder, init_ray, ray_storage
 from .search_store import SearchStore
@@ -53,10 +54,13 @@ class Plan:
     search: SearchStore | None = None
 
 
-def ablation_points(study: Study, budget: Budget) -> list[dict[str, Any]]:
-    """Every trial of an ablation: each grid point with each seed, seed by seed (so an
-    interrupted study has whole replicates rather than a few variants with every seed)."""
-    return [{**p, "seed": seed} for seed in range(budget.seeds) for p in study.grid_points(budget)]
+def ablation_points(study: Study, budget: Budget, seeds: int | None = None
+                    ) -> list[dict[str, Any]]:
+    """Every trial of an ablation up to `seeds` seeds (default: the first round's): each grid
+    point with each seed, seed by seed (so an interrupted study has whole replicates rather
+    than a few variants with every seed)."""
+    seeds = seeds or budget.seed_looks[0]
+    return [{**p, "seed": seed} for seed in range(seeds) for p in study.grid_points(budget)]
 
 
 def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str:
@@ -93,17 +97,22 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
               input_size=shape.input_size, num_classes=shape.num_classes,
               tags={schema.GIT_COMMIT: tracking.git_commit(),
                     schema.CONDITION: condition_key(study, budget_name, budget, recipe),
-                    schema.OVERRIDES: overrides},
+                    schema.OVERRIDES: overrides,
+                    schema.SEED_LOOKS: encode(budget.seed_looks)},
               driver=liveness.identity())
     plan = _plan(client, job, out)
     parent = tracking.start_parent(client, exp_id, study.name, budget_name, {
         schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
         schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
-        schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides})
+        schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides,
+        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS]})
     job = dataclasses.replace(job, parent_id=parent)
+    looks = budget.seed_looks if study.kind == "ablation" else ()
+    rounds = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim is "
+              f"undecided, up to {looks[-1]})" if len(looks) > 1 else "")
     print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
-          f"{budget_name}; {plan.remaining} of {plan.total} trials to run; MLflow {uri}, "
-          f"experiment {study.name}, parent run {parent}", file=out, flush=True)
+          f"{budget_name}; {plan.remaining} of {plan.total} trials to run{rounds}; MLflow "
+          f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
     status = _drive(client, job, plan, out)
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
             "trials": plan.total, "status": status}
@@ -125,11 +134,11 @@ def _take_over(client, exp_id: str, study: Study, out) -> None:
               file=out, flush=True)
 
 
-def _plan(client, job: Job, out) -> Plan:
+def _plan(client, job: Job, out, seeds: int | None = None) -> Plan:
     study, budget = job.study, job.budget
     if study.kind == "ablation":
         finished = tracking.finished_keys(client, job.experiment_id, job.generation)
-        points = ablation_points(study, budget)
+        points = ablation_points(study, budget, seeds)
         todo = [p for p in points if job.resolve(p)[2] not in finished]
         return Plan(total=len(points), remaining=len(todo), todo=todo)
     search = SearchStore.open(study, job.budget_name, job.generation)
@@ -147,8 +156,10 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
     status = "FINISHED"
     beat = _Heartbeat(job.parent_id)
     try:
-        if plan.remaining:
-            beat.start()
+        beat.start()
+        if plan.search is None and len(job.budget.seed_looks) > 1:
+            _rounds(client, job, plan, out)
+        elif plan.remaining:
             _tune(job, plan)
     except KeyboardInterrupt:
         status = "KILLED"
@@ -169,6 +180,25 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
                   "resume", file=out, flush=True)
         tracking.finish_parent(client, job.parent_id, status, {})
     return status
+
+
+def _rounds(client, job: Job, plan: Plan, out) -> None:
+    """A sequential ablation: train round after round while a claim pair is undecided."""
+    looks = job.budget.seed_looks
+    for look, seeds in enumerate(looks):
+        if look:
+            plan = _plan(client, job, out, seeds)
+        if plan.remaining:
+            _tune(job, plan, f"r{look + 1}")
+        left = _plan(client, job, out, seeds).remaining
+        if left:  # interrupted, or trials that failed: the next invocation picks them up
+            print(f"[{job.study.name}] round {look + 1} ({seeds} seeds) is missing {left} "
+                  "trial(s); run the same command again to finish it", file=out, flush=True)
+            return
+        decisions = rounds.decide(client, job, seeds)
+        print(rounds.round_line(job, look, decisions), file=out, flush=True)
+        if all(d.decided for d in decisions):
+            return
 
 
 class _Heartbeat:
@@ -206,7 +236,7 @@ class _CloseEarlyStopped(tune.Callback):
             tracking.close_early_stopped(tracking.client(), run_id)
 
 
-def _tune(job: Job, plan: Plan) -> None:
+def _tune(job: Job, plan: Plan, suffix: str = "") -> None:
     study, budget = job.study, job.budget
     if plan.search is not None:
         search_alg, param_space, samples = plan.search.searcher(study, budget), None, \
@@ -231,7 +261,8 @@ def _tune(job: Job, plan: Plan) -> None:
                                     num_samples=samples, reuse_actors=True,
                                     max_concurrent_trials=budget.concurrency),
         run_config=tune.RunConfig(
-            name=f"{study.name}-{job.budget_name}-gen{job.generation}-{job.parent_id[:8]}",
+            name=f"{study.name}-{job.budget_name}-gen{job.generation}-{job.parent_id[:8]}"
+                 + (f"-{suffix}" if suffix else ""),
             storage_path=ray_storage(),
             callbacks=[_CloseEarlyStopped(), Progress(study, plan.remaining)],
             verbose=0,

@@ -33,6 +33,7 @@ HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat
 # parent and trial runs: which comparison a trial belongs to
 CONDITION = "atlas.condition"  # study, budget, resolved recipe, net overrides, dataset
 OVERRIDES = "atlas.overrides"  # the --set overrides as typed ("epochs=2 seeds=3")
+SEED_LOOKS = "atlas.seed_looks"  # an ablation's planned seed rounds, "4,8,12" (one: fixed)
 
 # trial runs
 TRIAL_KEY = "atlas.trial_key"  # what identifies a trial across invocations

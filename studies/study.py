@@ -34,6 +34,10 @@ class Budget:
     # Net fields set on every point at this budget (e.g. width_mult=0.5 for a CPU budget)
     net: tuple[tuple[str, Any], ...] = ()
     seeds: int = 1  # replicates of every variant (ablations); searches train each point once
+    # Sequential replication (ablations): train `seeds`, then `seed_step` more per round (default
+    # `seeds`) while a claim pair is undecided, up to `max_seeds` (0: exactly `seeds`).
+    max_seeds: int = 0
+    seed_step: int = 0
     trials: int = 0  # points a search tries; ignored by ablations (their grid decides)
     concurrency: int = 2  # trials at once
     cpus_per_trial: int = 1
@@ -53,6 +57,15 @@ class Budget:
         for name in ("seeds", "concurrency", "cpus_per_trial"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
                 raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 1")
+        for name in ("max_seeds", "seed_step"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 0):
+                raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 0")
+        if self.max_seeds and self.max_seeds < self.seeds:
+            raise ValueError(f"Budget.max_seeds={self.max_seeds} is below seeds={self.seeds}; "
+                             "set max_seeds >= seeds (or 0 for exactly `seeds`)")
+        if self.max_seeds > self.seeds and self.seeds < 2:
+            raise ValueError(f"Budget.seeds={self.seeds}: a sequential design (max_seeds="
+                             f"{self.max_seeds}) tests after its first round; use seeds >= 2")
         if not (isinstance(self.trials, int) and self.trials >= 0):
             raise ValueError(f"Budget.trials={self.trials!r} must be an integer >= 0")
         if not 0 <= self.gpus_per_trial <= 8:
@@ -61,6 +74,15 @@ class Budget:
         bad = sorted(k for k, _ in self.recipe if k not in names)
         if bad:
             raise ValueError(f"Budget.recipe: {bad} not a field of Recipe")
+
+
+    @property
+    def seed_looks(self) -> tuple[int, ...]:
+        """The seed counts after each round: (seeds,) for a fixed design; else seeds,
+        seeds + step, ..., max_seeds."""
+        last = max(self.seeds, self.max_seeds)
+        step = self.seed_step or self.seeds
+        return tuple(range(self.seeds, last, step)) + (last,)
 
 
 Space = Callable[[optuna.Trial, Net], Net]
@@ -110,6 +132,10 @@ class Study:
             if len(self.objectives) != 1:
                 raise ValueError(f"ablation {self.name} takes one objective")
             for budget in ("quick", "full"):
+                if len(self.budget(budget).seed_looks) > 1 and len(self.expected_order) < 2:
+                    raise ValueError(
+                        f"Study {self.name}: the {budget} budget adds seeds while the claim is "
+                        "undecided (max_seeds), but the study has no expected_order to decide")
                 grid = self.grid_for(budget)
                 if [k for k, _ in grid] != [k for k, _ in self.grid]:
                     raise ValueError(f"Study {self.name}: the {budget} grid varies other axes")
@@ -128,6 +154,11 @@ class Study:
     @property
     def metric(self) -> str:
         return self.objectives[0]
+
+    @property
+    def claim_pairs(self) -> list[tuple[str, str]]:
+        """(better, worse) for each consecutive pair of the claim's order."""
+        return list(zip(self.expected_order, self.expected_order[1:], strict=False))
 
     @property
     def base_net(self) -> Net:

@@ -67,7 +67,7 @@ def test_summarize_claim_check_reproduced_contradicted_inconclusive():
     same = summarize(df, baseline="base", expected_order=("same", "base"))
     assert same.verdict in ("inconclusive", "contradicted")
     assert same.claim["verdict"].iloc[0] == (
-        "inconclusive" if same.claim["t_p"].iloc[0] >= 0.05 else "contradicted")
+        "inconclusive" if same.claim["p"].iloc[0] >= 0.05 else "contradicted")
 
 
 def test_summarize_ignores_failed_and_pruned_trials_and_pairs_by_seed():
@@ -79,7 +79,7 @@ def test_summarize_ignores_failed_and_pruned_trials_and_pairs_by_seed():
     s = summarize(df, baseline="b", expected_order=("a", "b"))
     assert s.variants.set_index("variant")["n"].to_dict() == {"a": 3, "b": 3}
     assert s.claim["mean_diff"].iloc[0] == pytest.approx(-0.1)
-    assert s.claim["n_pairs"].iloc[0] == 3
+    assert s.claim["n"].iloc[0] == 3
 
 
 def test_pareto_front():

@@ -1,0 +1,90 @@
+"""How often the claim check is wrong: its false-positive rate and its power, measured.
+
+- `simulate`: studies drawn from a known model (two variants, seeds with a shared per-seed
+  component so pairing can matter, a known true difference), each checked as a real study is
+  (claim_check.check under a fixed or group-sequential design). Under no difference the rate of
+  "decided" verdicts is the false-positive rate; under a difference, the power.
+- `aa_rate`: real training noise. One point trained with many seeds is split at random into
+  two pseudo-variants of n seeds each, many times; every split is checked like a study. The
+  point is the same, so every decided verdict is a false positive.
+
+Rates come with Clopper-Pearson intervals (scipy.stats.binomtest). The splits of `aa_rate`
+reuse the same runs, so its interval, which treats the splits as independent, is narrower than
+the runs alone justify; the run count is reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .claim_check import check
+from .sequential import Design
+
+
+@dataclass(frozen=True)
+class Rate:
+    decided: int  # studies whose verdict was reproduced or contradicted
+    studies: int
+    low: float  # 95% Clopper-Pearson interval of decided / studies
+    high: float
+    mean_seeds: float  # seeds per variant the studies used (sequential designs stop early)
+
+    @property
+    def rate(self) -> float:
+        return self.decided / self.studies
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "rate": self.rate}
+
+
+def _rate(decided: int, studies: int, seeds: list[int]) -> Rate:
+    ci = stats.binomtest(decided, studies).proportion_ci(0.95, method="exact")
+    return Rate(decided, studies, float(ci.low), float(ci.high), float(np.mean(seeds)))
+
+
+def simulate(design: Design, *, effect: float = 0.0, sd: float = 1.0, shared: float = 0.5,
+             studies: int = 500, seed: int = 0) -> Rate:
+    """`studies` simulated two-variant studies. Each seed s gives both variants a shared
+    component (variance `shared` * sd^2) plus their own noise, so the errors of one seed
+    correlate by `shared`; the better variant's true mean is lower by `effect`."""
+    rng = np.random.default_rng(seed)
+    n = design.looks[-1]
+    decided, used = 0, []
+    index = pd.RangeIndex(n)
+    for _ in range(studies):
+        common = rng.normal(0.0, sd * math.sqrt(shared), n)
+        own = sd * math.sqrt(1 - shared)
+        better = pd.Series(common + rng.normal(-effect, own, n), index=index)
+        worse = pd.Series(common + rng.normal(0.0, own, n), index=index)
+        result = check(better, worse, design, power=False)
+        decided += result["verdict"] != "inconclusive"
+        at = result["decided_at"]
+        used.append(int(at) if math.isfinite(at) else n)
+    return _rate(decided, studies, used)
+
+
+def aa_rate(values: pd.Series, design: Design, *, splits: int = 2000, seed: int = 0) -> Rate:
+    """`values`: one point's metric over its seeds. Each split draws 2 x n of them without
+    replacement (n = the design's last look), labels them A and B, and re-indexes both 0..n-1 as
+    seeds are in a study (so the check may pair them; the pairing is random, as different seeds'
+    noise is)."""
+    x = values.dropna().to_numpy(dtype=float)
+    n = design.looks[-1]
+    if len(x) < 2 * n:
+        raise ValueError(f"aa_rate needs at least {2 * n} runs for n={n}; it has {len(x)}")
+    rng = np.random.default_rng(seed)
+    index = pd.RangeIndex(n)
+    decided, used = 0, []
+    for _ in range(splits):
+        pick = rng.permutation(len(x))[: 2 * n]
+        a, b = pd.Series(x[pick[:n]], index=index), pd.Series(x[pick[n:]], index=index)
+        result = check(a, b, design, power=False)
+        decided += result["verdict"] != "inconclusive"
+        at = result["decided_at"]
+        used.append(int(at) if math.isfinite(at) else n)
+    return _rate(decided, splits, used)

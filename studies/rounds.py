@@ -1,0 +1,72 @@
+"""Sequential replication: the decision after each round of seeds of an ablation.
+
+A budget with `max_seeds` trains `seeds` replicates of every variant, then `seed_step` more per
+round while some claim pair is undecided (analysis.claim_check.check under the budget's
+group-sequential design, analysis.sequential). The decision after a round is a function of the
+finished trials of the round's seeds alone, read back from MLflow, so a resumed study replays
+the same decisions and carries on in the round it was in; no seed is trained twice (the
+trials' keys say what finished).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.claim_check import check, effect_text
+from analysis.load import tidy
+from analysis.sequential import Design
+
+from . import schema, tracking
+from .trial import Job
+
+
+@dataclass(frozen=True)
+class PairDecision:
+    better: str
+    worse: str
+    verdict: str  # reproduced / contradicted / inconclusive
+    mean_diff: float
+    decided: bool
+
+
+def design(job: Job) -> Design:
+    return Design(job.budget.seed_looks)
+
+
+def decide(client, job: Job, seeds: int) -> list[PairDecision]:
+    """Each claim pair's decision on the finished trials with seed < `seeds`."""
+    rows = tidy(tracking.child_runs(client, job.experiment_id, job.generation))
+    metric = job.study.metric
+    ok = rows[(rows["status"] == "ok") & (rows["seed"] < seeds)] if not rows.empty else rows
+    if "condition" in ok:
+        ok = ok[ok["condition"] == job.tags[schema.CONDITION]]
+    wide = (ok.pivot_table(index="seed", columns="variant", values=metric, aggfunc="first")
+            if not ok.empty and metric in ok else pd.DataFrame())
+    plan = design(job)
+    decisions = []
+    for better, worse in job.study.claim_pairs:
+        if better not in wide or worse not in wide:
+            decisions.append(PairDecision(better, worse, "inconclusive", float("nan"), False))
+            continue
+        result = check(wide[better], wide[worse], plan)
+        decisions.append(PairDecision(better, worse, result["verdict"], result["mean_diff"],
+                                      result["verdict"] != "inconclusive"))
+    return decisions
+
+
+def round_line(job: Job, look: int, decisions: list[PairDecision]) -> str:
+    """'round 2: 8 seeds; a vs b: undecided, d = -0.40 points; next round 12 seeds'."""
+    looks = job.budget.seed_looks
+    metric = job.study.metric
+    pairs = "; ".join(
+        f"{d.better} vs {d.worse}: {d.verdict if d.decided else 'undecided'}, "
+        f"d = {effect_text(metric, d.mean_diff)}" for d in decisions)
+    if all(d.decided for d in decisions):
+        tail = "every claim pair decided: stop"
+    elif look + 1 < len(looks):
+        tail = f"next round {looks[look + 1]} seeds"
+    else:
+        tail = "max_seeds reached: stop"
+    return f"[{job.study.name}] round {look + 1}: {looks[look]} seeds; {pairs}; {tail}"
