@@ -1,11 +1,12 @@
-"""python -m analysis summary NAME | report NAME [--out reports]  (NAME: a study, or its file)"""
+"""python -m analysis summary NAME | report NAME [--out reports] | calibrate NAME [--out results]
+(NAME: a study, or its file)"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .report import study_summary, summary_markdown, write_report
+from .report import study_summary, summary_markdown, write_calibration, write_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,12 +20,20 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("name")
     report.add_argument("--out", default="reports")
     report.add_argument("--condition", help="as for summary")
+    calibrate = sub.add_parser("calibrate", help="A/A calibration of the claim check on one "
+                               "point's seeds: results/NAME.{md,json}")
+    calibrate.add_argument("name")
+    calibrate.add_argument("--out", default="results")
+    calibrate.add_argument("--splits", type=int, default=2000)
+    calibrate.add_argument("--condition", help="as for summary")
     args = parser.parse_args(argv)
     try:
         if args.command == "summary":
             print(summary_markdown(study_summary(args.name, condition=args.condition)[0]))
-        else:
+        elif args.command == "report":
             print(f"wrote {write_report(args.name, args.out, condition=args.condition)}")
+        else:
+            print(f"wrote {write_calibration(args.name, args.out, args.splits, args.condition)}")
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -21,6 +21,8 @@ nominal level its p-value beats, and the interval is that look's repeated confid
 from __future__ import annotations
 
 import math
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,9 @@ from statsmodels.stats.power import TTestIndPower, TTestPower
 from .sequential import Design
 
 POWER = 0.8
+# Below this spread the values are equal up to float rounding (an error rate is a multiple of
+# 1 / images): the t statistic is undefined, the difference is the point itself.
+SPREAD_ATOL = 1e-12
 BOUNDED_01 = {"val_error", "test_error", "train_error"}  # reported in percentage points
 
 
@@ -52,11 +57,11 @@ def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
         if len(common) >= 3 and a.std() > 0 and b.std() > 0:
             out["correlation"] = float(stats.pearsonr(a, b).statistic)
         out.update(_paired(a, b, alpha))
-        if power and out["sd"] > 0:
+        if power and out["sd"] > SPREAD_ATOL:
             out["mde"] = _solve(TTestPower(), out["sd"], nobs=len(a), alpha=alpha)
     else:
         out.update(welch)
-        if power and out["sd"] > 0:
+        if power and out["sd"] > SPREAD_ATOL:
             out["mde"] = _solve(TTestIndPower(), out["sd"] / math.sqrt(2), nobs1=len(better),
                                 ratio=len(worse) / len(better), alpha=alpha)
     significant = math.isfinite(out["p"]) and out["p"] < alpha
@@ -70,10 +75,11 @@ def _paired(a: np.ndarray, b: np.ndarray, alpha: float) -> dict:
     diff = a - b
     n, mean, sd = len(diff), float(diff.mean()), float(diff.std(ddof=1))
     out = {"n": n, "test": "paired t", "sd": sd, "mean_diff": mean}
-    if sd == 0:  # no spread: the interval is the point and the test is decided by it
-        return {**out, "ci_low": mean, "ci_high": mean, "p": 1.0 if mean == 0 else 0.0,
-                "mde": 0.0}
-    result = stats.ttest_rel(a, b)
+    if sd <= SPREAD_ATOL:  # no spread: the interval is the point and the test is decided by it
+        return {**out, "ci_low": mean, "ci_high": mean,
+                "p": 1.0 if abs(mean) <= SPREAD_ATOL else 0.0, "mde": 0.0}
+    with _equal_values_allowed():
+        result = stats.ttest_rel(a, b)
     ci = result.confidence_interval(1 - alpha)
     return {**out, "ci_low": float(ci.low), "ci_high": float(ci.high),
             "p": float(result.pvalue)}
@@ -83,14 +89,25 @@ def _welch(a: np.ndarray, b: np.ndarray, alpha: float) -> dict:
     pooled = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     out = {"n": min(len(a), len(b)), "test": "Welch t (seeds do not match)",
            "sd": pooled * math.sqrt(2), "mean_diff": float(a.mean() - b.mean())}
-    if pooled == 0:
+    if pooled <= SPREAD_ATOL:
         mean = out["mean_diff"]
-        return {**out, "ci_low": mean, "ci_high": mean, "p": 1.0 if mean == 0 else 0.0,
-                "mde": 0.0}
-    result = stats.ttest_ind(a, b, equal_var=False)
+        return {**out, "ci_low": mean, "ci_high": mean,
+                "p": 1.0 if abs(mean) <= SPREAD_ATOL else 0.0, "mde": 0.0}
+    with _equal_values_allowed():
+        result = stats.ttest_ind(a, b, equal_var=False)
     ci = result.confidence_interval(1 - alpha)
     return {**out, "ci_low": float(ci.low), "ci_high": float(ci.high),
             "p": float(result.pvalue)}
+
+
+@contextmanager
+def _equal_values_allowed():
+    """scipy warns when a sample's values are (nearly) all equal, as one variant's error rate
+    over a few seeds can be (it is a multiple of 1 / images); the test is still defined by the
+    other sample's spread, so the warning is silenced here and nowhere else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+        yield
 
 
 def _solve(power, scale: float, **kwargs) -> float:

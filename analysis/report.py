@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from studies import find_study, tracking
+from trainers.contract import resolved_precision
 
 from . import plots
 from .claim_check import effect_text, reading
@@ -109,7 +110,6 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
 def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> str:
     statuses = trials["status"].value_counts().to_dict() if not trials.empty else {}
     budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
-    devices = ", ".join(sorted(trials["device"].dropna().unique())) if "device" in trials else "-"
     lines = [f"# {name}", ""]
     if study is not None:
         lines += [f"**Claim.** {study.claim}", "", f"**Source.** {study.source}", "",
@@ -119,10 +119,68 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> s
     typed = f' set="{overrides[0]}"' if len(overrides) == 1 and overrides[0] else ""
     lines += [f"**Command.** `make study name={name} budget={budget}{typed}` then "
               f"`make report name={name}`", "",
-              f"**Hardware.** {platform.machine()} {platform.processor() or ''}, "
-              f"{os.cpu_count()} CPU cores, device {devices}; {platform.python_version()}", "",
+              f"**Hardware.** {hardware(trials)}", "",
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
               f" budget {budget}.", "", "## Results", "", summary_markdown(summary), "",
               "## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"
+
+
+def hardware(trials: pd.DataFrame) -> str:
+    """Where the trials ran: CPU model and cores, device, precision, Python and torch."""
+    def values(column: str) -> str:
+        found = sorted(trials[column].dropna().unique()) if column in trials else []
+        return ", ".join(str(v) for v in found if str(v)) or "-"
+
+    return (f"{cpu_model()}, {os.cpu_count()} CPU cores; device {values('device')}, precision "
+            f"{values('precision')}; Python {platform.python_version()}, torch "
+            f"{_version('torch')}")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def write_calibration(name: str, out: str | Path = "results", splits: int = 2000,
+                      condition: str | None = None) -> Path:
+    """results/NAME.md and results/NAME.json: the claim check's false-positive rate measured
+    on a study that trains one point with many seeds (aa_calibration)."""
+    import json
+
+    from .calibration import aa_calibration, aa_markdown
+
+    if splits < 1:
+        raise ValueError(f"--splits {splits} must be >= 1")
+    study = find_study(name)
+    name = study.name if study else name
+    trials, _ = load_runs(name, condition=condition)
+    metric = study.metric if study else "val_error"
+    result = aa_calibration(trials, metric, splits=splits)
+    result["condition"] = str(trials["condition"].iloc[0]) if "condition" in trials else ""
+    if "precision" not in trials and study is not None:  # runs from before the precision tag
+        device = str(trials["device"].dropna().iloc[0]) if "device" in trials else "cpu"
+        trials = trials.assign(precision=resolved_precision(
+            study.recipe_for(str(trials["budget"].iloc[0])).precision, device.split(":")[0]))
+    result["hardware"] = hardware(trials)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    command = f"make study name={name} && python -m analysis calibrate {name}"
+    (folder / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (folder / f"{name}.md").write_text(aa_markdown(name, result, command))
+    return folder / f"{name}.md"

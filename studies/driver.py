@@ -28,7 +28,7 @@ from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from analysis.sequential import encode
-from trainers.contract import training_identity
+from trainers.contract import resolved_precision, training_identity
 from trainers.data import parse as parse_data
 
 from . import liveness, rounds, schema, tracking
@@ -66,9 +66,12 @@ def ablation_points(study: Study, budget: Budget, seeds: int | None = None
 def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str:
     """Which comparison a trial belongs to (`recipe`: the budget's, study.recipe_for): trials
     of one condition differ only in their point's varied axes and their seed, so they may be
-    compared; two conditions never pool."""
+    compared; two conditions never pool. The precision is the one the recipe resolves to on
+    the device the budget asks for (a GPU fraction: CUDA)."""
+    device = "cuda" if budget.gpus_per_trial > 0 else "cpu"
+    resolved = recipe.replace(precision=resolved_precision(recipe.precision, device))
     return tracking.trial_key(study=study.name, budget=budget_name, dataset=study.dataset,
-                              recipe=training_identity(recipe), net=dict(budget.net),
+                              recipe=training_identity(resolved), net=dict(budget.net),
                               base=study.base)
 
 

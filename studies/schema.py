@@ -46,6 +46,7 @@ NODE = "atlas.node"
 ATTEMPTS = "atlas.attempts"
 RESTORED_FROM = "atlas.restored_from"
 DEVICE = "atlas.device"
+PRECISION = "atlas.precision"  # what the trainer trained in: fp32, bf16, fp16
 RESUMED_FROM_EPOCH = "atlas.resumed_from_epoch"
 
 # A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of the

@@ -128,6 +128,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
     watchdog.exit_if_orphaned(job.driver)
     run.tag({schema.DEVICE: str(result.get("device", "")),
+             schema.PRECISION: str(result.get("precision", "")),
              schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,

@@ -118,3 +118,18 @@ def test_aa_rate_on_one_point_is_a_false_positive_rate():
     assert rate.rate < 0.15
     with pytest.raises(ValueError, match="at least 24 runs"):
         aa_rate(values, Design((12,)))
+
+
+def test_aa_calibration_reports_each_design_and_refuses_two_points():
+    from analysis.calibration import aa_calibration, aa_markdown
+
+    rng = np.random.default_rng(4)
+    trials = pd.DataFrame({"variant": "replica=a", "seed": range(20), "status": "ok",
+                           "val_error": rng.normal(0.15, 0.003, 20)})
+    result = aa_calibration(trials, splits=200)
+    assert result["runs"] == 20 and [r["looks"] for r in result["designs"]] == [[5], [3, 6, 9]]
+    text = aa_markdown("aa_calibration", result, "make study name=aa_calibration")
+    assert "| fixed design, 5 seeds, alpha 0.05 |" in text and "narrower than" in text
+    two = pd.concat([trials, trials.assign(variant="other")])
+    with pytest.raises(ValueError, match="trains one point"):
+        aa_calibration(two)

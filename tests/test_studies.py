@@ -226,3 +226,19 @@ def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, 
     older = (conditions - set(latest["condition"])).pop()
     first, _ = load_runs("width_vs_depth", condition=older)
     assert set(first["epochs"]) == {1}
+
+
+def test_condition_key_includes_the_resolved_precision():
+    from studies.driver import condition_key
+    from trainers.contract import resolved_precision
+
+    study = STUDIES["width_vs_depth"]
+    cpu = study.budget("quick")
+    gpu = dataclasses.replace(cpu, gpus_per_trial=0.5)
+    recipe = study.recipe_for(cpu)
+    assert recipe.precision == "auto"
+    assert resolved_precision("auto", "cpu") == "fp32" and resolved_precision("auto", "cuda") == \
+        "bf16"
+    assert condition_key(study, "quick", cpu, recipe) != condition_key(study, "quick", gpu, recipe)
+    fp32 = recipe.replace(precision="fp32")
+    assert condition_key(study, "quick", cpu, recipe) == condition_key(study, "quick", cpu, fp32)

@@ -13,7 +13,7 @@ from torch import nn
 
 from search_space import PRESETS, Net, Stage, complexity
 from trainers import EPOCH_KEYS, Recipe, augment, train
-from trainers.contract import COST_METRICS
+from trainers.contract import COST_METRICS, resolved_precision
 
 T = importlib.import_module("trainers.train")  # the module; `trainers.train` is the function
 
@@ -253,6 +253,7 @@ def test_report_once_per_epoch_with_the_metrics():
     assert all((m["params"], m["macs"]) == (out["params"], out["macs"]) for m in seen)
     assert results(out["history"]) == results([{k: m[k] for k in EPOCH_KEYS} for m in seen])
     assert out["status"] == "ok" and out["reason"] == "" and out["epochs"] == 3
+    assert out["precision"] == resolved_precision(FAST.precision, "cpu")
     assert 0 < out["setup_s"] < out["wall_s"]
     for key in ("test_error", "test_loss", "val_error", "wall_s", "images_per_second"):
         assert math.isfinite(out[key]), key

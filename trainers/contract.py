@@ -2,6 +2,7 @@
 the one place it is written down.
 
 - how a point adapts to a dataset (input channels, classes, the small-image stem);
+- the precision a recipe resolves to on a device;
 - what identifies a run's training (the recipe without its run-only fields), which decides
   whether a checkpoint may be resumed and whether two trials trained the same thing;
 - where a run keeps its checkpoint;
@@ -66,6 +67,15 @@ def adapt(net: Net, input_size: tuple[int, int, int], num_classes: int, recipe: 
     """The point as the trainer builds it for images of `input_size` (C, H, W)."""
     return net.adapt(num_classes=num_classes, in_channels=input_size[0],
                      small_input=uses_small_input(recipe, input_size))
+
+
+def resolved_precision(precision: str, device_type: str) -> str:
+    """The precision a recipe's `precision` trains in on a device type ("cpu", "cuda"):
+    "auto" is bf16 autocast on CUDA and fp32 elsewhere. Trials of different resolved
+    precisions are different conditions, never pooled."""
+    if precision == "auto":
+        return "bf16" if device_type == "cuda" else "fp32"
+    return precision
 
 
 def training_identity(recipe: Recipe) -> dict[str, Any]:

@@ -26,7 +26,14 @@ from search_space import Net, build, complexity
 
 from . import augment
 from . import data as datasets
-from .contract import CHECKPOINT_FILE, EPOCH_METRICS, adapt, checkpoint_path, training_identity
+from .contract import (
+    CHECKPOINT_FILE,
+    EPOCH_METRICS,
+    adapt,
+    checkpoint_path,
+    resolved_precision,
+    training_identity,
+)
 from .recipe import Recipe
 
 STATUSES = ("ok", "diverged", "time_limit", "stopped")
@@ -101,7 +108,7 @@ def train(
         run = _Run(net, recipe, ds, train_idx, val_idx, dev, report, ckpt, identity, cost)
         result = run.run(state, started)
     return {**result, "started_at": started_at, "params": cx.params, "macs": cx.macs,
-            "device": str(dev),
+            "device": str(dev), "precision": run.precision,
             "data": spec.name, "input_size": list(ds.input_size), "net_key": net.key(),
             "net": net.to_json()}
 
@@ -157,8 +164,8 @@ class _Run:
         # project's CPUs trains ResNet-20 on 28x28 5-30% faster with it (the crop is NHWC too).
         self.channels_last = True if r.channels_last is None else r.channels_last
         self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        amp = {"auto": torch.bfloat16 if dev.type == "cuda" else None, "fp32": None,
-               "bf16": torch.bfloat16, "fp16": torch.float16}[r.precision]
+        self.precision = resolved_precision(r.precision, dev.type)
+        amp = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[self.precision]
         self.autocast = (lambda: torch.autocast(dev.type, dtype=amp)) if amp else nullcontext
         self.aux_weights = aux_weights(net, r)
 
