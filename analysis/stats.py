@@ -156,11 +156,13 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
 
 def design_of(trials: pd.DataFrame, alpha: float = 0.05) -> Design:
     """The seed rounds the trials were run with (their `seed_looks` tag); a fixed design over
-    the seeds present when they carry none. If invocations planned different rounds, the
-    plan reaching the most seeds is used."""
+    the seeds present when they carry none. When invocations planned different rounds (a
+    rerun with `seeds=5` after `seeds=3` in the same condition), every look any of them took
+    is a look of the design: the data were inspected at each, so each spends alpha."""
     plans = [decode(v) for v in trials["seed_looks"].dropna().unique()] \
         if "seed_looks" in trials else []
-    plans = [p for p in plans if p]
-    if not plans:
+    # a 1-seed look tests nothing (no interval, no test), so it spends no alpha
+    looks = sorted(n for n in set().union(*plans) if n >= 2) if plans else []
+    if not looks:
         return Design((int(trials["seed"].nunique()) if "seed" in trials else 1,), alpha)
-    return Design(max(plans, key=lambda p: (p[-1], len(p))), alpha)
+    return Design(tuple(looks), alpha)

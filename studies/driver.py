@@ -111,10 +111,10 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
         schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS]})
     job = dataclasses.replace(job, parent_id=parent)
     looks = budget.seed_looks if study.kind == "ablation" else ()
-    rounds = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim is "
-              f"undecided, up to {looks[-1]})" if len(looks) > 1 else "")
+    round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
+                  f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
     print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
-          f"{budget_name}; {plan.remaining} of {plan.total} trials to run{rounds}; MLflow "
+          f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
           f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
     status = _drive(client, job, plan, out)
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,

@@ -112,8 +112,9 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     logged = {f.path for f in client.list_artifacts(parent.info.run_id, "report")}
     assert "report/report.md" in logged and "report/ablation.png" in logged
     # the summary table has a row per variant with n = 2 seeds
-    table = report.read_text().split("## Results")[1]
-    assert table.count("|   2 |") == 4
+    variants = report.read_text().split("## Results")[1].strip().split("\n\n")[0]
+    rows = [line for line in variants.splitlines() if line.startswith("| depth=")]
+    assert len(rows) == 4 and all("|   2 |" in row for row in rows)
 
 
 def test_an_error_rate_interval_stays_inside_0_and_1():

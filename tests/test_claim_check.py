@@ -133,3 +133,13 @@ def test_aa_calibration_reports_each_design_and_refuses_two_points():
     two = pd.concat([trials, trials.assign(variant="other")])
     with pytest.raises(ValueError, match="trains one point"):
         aa_calibration(two)
+
+
+def test_reruns_with_more_seeds_in_one_condition_count_every_look():
+    from analysis.stats import design_of
+
+    trials = pd.DataFrame({"seed": [0, 1, 2, 3, 4], "seed_looks": ["3", "3", "3", "5", "5"]})
+    assert design_of(trials).looks == (3, 5)  # looked at after 3 seeds, then after 5
+    assert design_of(trials.assign(seed_looks="4,8,12")).looks == (4, 8, 12)
+    assert design_of(trials.drop(columns="seed_looks")) == Design((5,))
+    assert design_of(trials.assign(seed_looks=["1", "1", "3", "3", "3"])).looks == (3,)
