@@ -40,9 +40,9 @@ bench: $(STAMP)  ## the trainer vs a usual DataLoader loop: images/s and ratio (
 	$(PY) -m trainers.bench
 
 name   ?=
-budget ?= quick
+budget ?= auto
 port   ?= 5000
-study: $(STAMP)  ## make study name=NAME [budget=quick|full] [set="epochs=2 seeds=3"] [fresh=1]
+study: $(STAMP)  ## make study name=NAME [budget=auto|quick|full] [set="epochs=2 seeds=3"] [fresh=1]
 	@if [ -z "$(name)" ]; then echo "error: make study name=NAME [budget=quick|full]; \
 	the studies are: $$($(PY) -c 'import studies; print(" ".join(sorted(studies.STUDIES)))')" >&2; \
 	exit 2; fi

@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("name", help="a catalogue study or a file defining STUDY")
     run = sub.add_parser("run", help="run or resume a study")
     run.add_argument("name", help="a catalogue study or a file defining STUDY")
-    run.add_argument("--budget", default="quick", choices=["quick", "full"])
+    run.add_argument("--budget", default="auto", choices=["auto", "quick", "full"],
+                     help="auto (default): full where a CUDA device is present, else quick")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field (epochs=2), a budget field (seeds=3, "
                      "trials=8, concurrency=1), a study field (base=resnet32, dataset=...), "
@@ -48,11 +49,25 @@ def main(argv: list[str] | None = None) -> int:
         study = _study(args.name)
         if args.command == "show":
             return _show(study)
-        study, budget = apply_overrides(study, args.budget, args.set)
-        preflight(study, args.budget)
+        budget_name = resolve_budget(args.budget)
+        study, budget = apply_overrides(study, budget_name, args.set)
+        preflight(study, budget_name)
     except UsageError as e:
         return _usage_error(e)
-    return _run(study, args.budget, args.fresh, " ".join(args.set))
+    return _run(study, budget_name, args.fresh, " ".join(args.set))
+
+
+def resolve_budget(name: str) -> str:
+    """`auto`: the full budget where a CUDA device is present, the quick one otherwise
+    (printed, so a run says which it chose)."""
+    if name != "auto":
+        return name
+    import torch
+
+    chosen = "full" if torch.cuda.is_available() else "quick"
+    reason = "a CUDA device is present" if chosen == "full" else "no CUDA device"
+    print(f"budget auto: {chosen} ({reason}; budget=quick|full picks one)", flush=True)
+    return chosen
 
 
 def _usage_error(e: Exception) -> int:

@@ -228,17 +228,32 @@ def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, 
     assert set(first["epochs"]) == {1}
 
 
-def test_condition_key_includes_the_resolved_precision():
+def test_condition_key_includes_the_resolved_precision(monkeypatch):
     from studies.driver import condition_key
-    from trainers.contract import resolved_precision
+    from trainers import contract
 
     study = STUDIES["width_vs_depth"]
     cpu = study.budget("quick")
     gpu = dataclasses.replace(cpu, gpus_per_trial=0.5)
-    recipe = study.recipe_for(cpu)
-    assert recipe.precision == "auto"
-    assert resolved_precision("auto", "cpu") == "fp32" and resolved_precision("auto", "cuda") == \
-        "bf16"
-    assert condition_key(study, "quick", cpu, recipe) != condition_key(study, "quick", gpu, recipe)
-    fp32 = recipe.replace(precision="fp32")
-    assert condition_key(study, "quick", cpu, recipe) == condition_key(study, "quick", cpu, fp32)
+    auto = study.recipe_for(cpu)
+    assert auto.precision == "auto"
+    fp32, bf16 = auto.replace(precision="fp32"), auto.replace(precision="bf16")
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: False)  # a CPU without bf16
+    assert condition_key(study, "quick", cpu, auto) == condition_key(study, "quick", cpu, fp32)
+    assert condition_key(study, "quick", gpu, auto) == condition_key(study, "quick", gpu, bf16)
+    assert condition_key(study, "quick", cpu, auto) != condition_key(study, "quick", gpu, auto)
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: True)  # AMX or AVX512-BF16
+    assert condition_key(study, "quick", cpu, auto) == condition_key(study, "quick", cpu, bf16)
+    assert condition_key(study, "quick", cpu, auto) != condition_key(study, "quick", cpu, fp32)
+
+
+def test_budget_auto_is_full_with_cuda_and_quick_without(monkeypatch, capsys):
+    import torch
+
+    from studies.__main__ import resolve_budget
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_budget("auto") == "quick" and "no CUDA device" in capsys.readouterr().out
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_budget("auto") == "full" and "CUDA device is present" in capsys.readouterr().out
+    assert resolve_budget("quick") == "quick" and capsys.readouterr().out == ""

@@ -421,3 +421,21 @@ def test_cuda_run_bf16_channels_last_and_resume(tmp_path):
     assert results(again["history"]) == results(out["history"])
     fp16 = train(TINY, FAST.replace(precision="fp16"), data=DATA, device="cuda")
     assert fp16["status"] == "ok"
+
+
+def test_auto_precision_follows_the_cpu_flags(monkeypatch):
+    from trainers import contract
+
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: True)
+    assert resolved_precision("auto", "cpu") == "bf16"
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: False)
+    assert resolved_precision("auto", "cpu") == "fp32"
+    assert resolved_precision("auto", "cuda") == "bf16"
+    assert resolved_precision("fp32", "cuda") == "fp32" and resolved_precision("bf16", "cpu") \
+        == "bf16"
+    out = train(TINY, FAST.replace(precision="auto"), data=DATA)
+    assert out["precision"] == "fp32"  # what the trainer ran in, in its result
+    # the kernel's flags, where torch reports no CPU capabilities
+    assert contract.cpuinfo_has_bf16("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
+    assert contract.cpuinfo_has_bf16("flags\t: fpu amx_bf16 amx_tile\n")
+    assert not contract.cpuinfo_has_bf16("flags\t: fpu avx2 avx512f avx512bw\n")

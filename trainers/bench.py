@@ -7,7 +7,7 @@ the same images with the same augmentation, batch size and number of steps. Each
 epochs of `--steps` steps; the second (warm: allocator, autotuning and workers started) is
 timed; the pair runs `--repeats` times in turn. Prints the median images/s of both and the ratio.
 
-    python -m trainers.bench                         # CPU, and CUDA when present
+    python -m trainers.bench                         # CPU, and CUDA when present; fp32, bf16
     python -m trainers.bench --device cuda --net resnet18 --batch-size 512 --steps 100
 """
 
@@ -26,6 +26,7 @@ from torch import nn
 from search_space import PRESETS, build
 
 from . import data as datasets
+from .contract import resolved_precision
 from .recipe import Recipe
 from .train import adapt_net, default_threads, train
 
@@ -116,9 +117,11 @@ def reference_loop(net, ds: datasets.Data, recipe: Recipe, indices: list[int],
 
 def bench(device: str, net_name: str | None = None, data: str | None = None,
           batch_size: int | None = None, steps: int | None = None, workers: int | None = None,
-          precision: str = "auto", repeats: int = 3) -> dict[str, Any]:
-    """Run both loops on one device, `repeats` times in turn (a burst of load from another
-    process then hits both sides); return the median images/s of each and their ratio."""
+          precisions: tuple[str, ...] = ("fp32", "bf16"), repeats: int = 3
+          ) -> list[dict[str, Any]]:
+    """Run the reference loop and the trainer at each precision on one device, `repeats`
+    times in turn (a burst of load from another process then hits every side); return, per
+    precision, the median images/s of the trainer and of the reference and their ratio."""
     dev = torch.device(device)
     d = DEFAULTS[dev.type]
     net_name = net_name or d["net"]
@@ -135,23 +138,31 @@ def bench(device: str, net_name: str | None = None, data: str | None = None,
     workers = WORKERS[dev.type] if workers is None else workers
     recipe = Recipe(epochs=2, batch_size=batch_size, crop_padding=4, flip=True, lr=0.02,
                     val_fraction=0.0, max_train_images=steps * batch_size,
-                    max_test_images=batch_size, precision=precision)
+                    max_test_images=batch_size)
     ds = datasets.load(data)
     net = adapt_net(PRESETS[net_name], ds, recipe)
     train_idx, _ = datasets.split_indices(len(ds.train_labels), recipe.val_fraction,
                                           recipe.split_seed, recipe.max_train_images)
-    ours, theirs = [], []
+    ours: dict[str, list[float]] = {p: [] for p in precisions}
+    theirs = []
     for _ in range(repeats):
-        out = train(net, recipe, data=data, device=dev)
-        ours.append(out["history"][-1]["images_per_second"])
+        for precision in precisions:
+            out = train(net, recipe.replace(precision=precision), data=data, device=dev)
+            ours[precision].append(out["history"][-1]["images_per_second"])
         torch.set_num_threads(default_threads())  # as the trainer has it
         theirs.append(reference_loop(net, ds, recipe, train_idx.tolist(), dev, workers))
-    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
-    return {"device": str(dev), "net": net_name, "data": data, "batch_size": batch_size,
-            "steps": steps, "workers": workers, "precision": precision,
-            "trainer": statistics.median(ours), "reference": statistics.median(theirs),
-            "ratio": statistics.median(ours) / statistics.median(theirs),
-            "ratio_range": (min(ratios), max(ratios))}
+    auto = resolved_precision("auto", dev.type)
+    rows = []
+    for precision, rates in ours.items():
+        ratios = [a / b for a, b in zip(rates, theirs, strict=True)]
+        rows.append({"device": str(dev), "net": net_name, "data": data,
+                     "batch_size": batch_size, "steps": steps, "workers": workers,
+                     "precision": precision, "auto": precision == auto,
+                     "trainer": statistics.median(rates),
+                     "reference": statistics.median(theirs),
+                     "ratio": statistics.median(rates) / statistics.median(theirs),
+                     "ratio_range": (min(ratios), max(ratios))})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,24 +174,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--steps", type=int, help="steps per epoch (2 epochs, the second timed)")
     p.add_argument("--workers", type=int, help="reference DataLoader workers (2 CPU, 8 CUDA)")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"],
-                   help="the trainer's precision (the reference is always fp32)")
+    p.add_argument("--precision", action="append", choices=["fp32", "bf16", "fp16"],
+                   help="the trainer's precisions, one row each (default: fp32 and bf16; "
+                   "the reference is always fp32)")
     p.add_argument("--repeats", type=int, default=3, help="pairs of runs; medians are shown")
     args = p.parse_args(argv)
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
-    print(f"{'device':6} {'net':10} {'data':22} {'batch':>5} {'steps':>5} "
+    precisions = tuple(args.precision or ("fp32", "bf16"))
+    print(f"{'device':6} {'net':10} {'data':22} {'batch':>5} {'steps':>5} {'precision':>11} "
           f"{'trainer img/s':>14} {'reference img/s':>16} {'ratio':>6}  (range of repeats)")
     for device in devices:
         try:
-            r = bench(device, args.net, args.data, args.batch_size, args.steps, args.workers,
-                      args.precision, max(1, args.repeats))
+            rows = bench(device, args.net, args.data, args.batch_size, args.steps,
+                         args.workers, precisions, max(1, args.repeats))
         except (ValueError, FileNotFoundError) as e:
             print(f"bench: {e}", file=sys.stderr)
             return 2
-        print(f"{r['device']:6} {r['net']:10} {r['data']:22} {r['batch_size']:>5} "
-              f"{r['steps']:>5} {r['trainer']:>14.0f} {r['reference']:>16.0f} "
-              f"{r['ratio']:>5.2f}x  ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})",
-              flush=True)
+        for r in rows:
+            label = r["precision"] + (" (auto)" if r["auto"] else "")
+            print(f"{r['device']:6} {r['net']:10} {r['data']:22} {r['batch_size']:>5} "
+                  f"{r['steps']:>5} {label:>11} {r['trainer']:>14.0f} {r['reference']:>16.0f} "
+                  f"{r['ratio']:>5.2f}x  ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f})",
+                  flush=True)
+        if len(rows) > 1:
+            first = rows[0]
+            for r in rows[1:]:
+                print(f"{r['device']:6} {r['precision']} / {first['precision']}: "
+                      f"{r['trainer'] / first['trainer']:.2f}x", flush=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"({cores} CPU cores; load average {os.getloadavg()[0]:.1f}: other processes slow "
           "both loops, the reference's workers most)")

@@ -22,7 +22,8 @@ SCHEDULES = ("cosine", "multistep", "linear", "constant")
 (He et al. 2015); linear: straight to 0 (airbench, one-cycle's tail); constant."""
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-"""auto: bf16 autocast on CUDA, fp32 on CPU. fp16 uses a gradient scaler (CUDA only)."""
+"""auto: bf16 autocast on CUDA and on a CPU with bf16 arithmetic (AMX or AVX512-BF16;
+trainers.contract.resolved_precision), fp32 elsewhere. fp16 uses a gradient scaler (CUDA only)."""
 
 
 
