@@ -110,6 +110,12 @@ def _equal_values_allowed():
         yield
 
 
+def detectable(diff_sd: float, n: int, alpha: float = 0.05) -> float:
+    """The paired difference a paired t-test at level `alpha` finds with 80% power at n pairs
+    whose differences spread by `diff_sd` (for planning: `studies show`)."""
+    return _solve(TTestPower(), diff_sd, nobs=n, alpha=alpha) if n >= 2 else math.nan
+
+
 def _solve(power, scale: float, **kwargs) -> float:
     """The effect (in the metric's units) found with POWER at these n and level."""
     try:

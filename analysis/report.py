@@ -28,7 +28,7 @@ def study_summary(name: str, metric: str | None = None, condition: str | None = 
     trials, history = load_runs(study.name if study else name, condition=condition)
     metric = metric or (study.metric if study else "val_error")
     summary = summarize(trials, metric, baseline=study.baseline if study else None,
-                        expected_order=study.expected_order if study else ())
+                        pairs=study.claim_pairs if study else ())
     return summary, trials, history
 
 

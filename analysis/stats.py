@@ -95,13 +95,15 @@ def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
 
 
 def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | None = None,
-              expected_order: tuple[str, ...] = (), confidence: float = 0.95,
+              expected_order: tuple[str, ...] = (),
+              pairs: tuple[tuple[str, str], ...] = (), confidence: float = 0.95,
               alpha: float = 0.05, design: Design | None = None) -> Summary:
     """Per variant n, mean, std and CI of `metric` over the trials with status ok; for
     ablations, paired differences against `baseline` across seeds (t-test, Wilcoxon, effect
     size, Benjamini-Hochberg correction over the variants compared); and the claim check:
-    for each consecutive pair (better, worse) of `expected_order`, claim_check.check under
-    `design` (default: the seed rounds the trials were run with, `design_of`)."""
+    for each (better, worse) of `pairs` (default: each consecutive pair of `expected_order`),
+    claim_check.check under `design` (default: the seed rounds the trials were run with,
+    `design_of`)."""
     ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
     if "condition" in ok and ok["condition"].nunique() > 1:
         found = ", ".join(sorted(ok["condition"].dropna().unique()))
@@ -143,7 +145,7 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
     design = design or design_of(ok, alpha)
     summary.design = design
     claim = []
-    for better, worse in zip(expected_order, expected_order[1:], strict=False):
+    for better, worse in pairs or zip(expected_order, expected_order[1:], strict=False):
         if better not in wide or worse not in wide:
             continue
         if min(wide[better].count(), wide[worse].count()) < 2:

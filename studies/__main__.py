@@ -102,10 +102,12 @@ def _show(s: Study) -> int:
     if s.kind == "ablation":
         for budget in ("quick", "full"):
             print(f"{budget} grid: {dict(s.grid_for(budget))}")
-        print(f"baseline: {s.baseline or '-'}; expected order: {' > '.join(s.expected_order)}")
-    print(f"recipe: {s.recipe}")
+        pairs = "; ".join(f"{b} beats {w}" for b, w in s.claim_pairs) or "-"
+        print(f"baseline: {s.baseline or '-'}; claim pairs: {pairs}")
+    from .plan import budget_lines
+
     for budget in ("quick", "full"):
-        print(f"{budget}: {s.budget(budget)}")
+        print("\n".join(budget_lines(s, budget)))
     return 0
 
 
@@ -126,7 +128,8 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     from .study import Budget
 
     recipe_fields = {f.name for f in dataclasses.fields(Recipe)}
-    budget_fields = {f.name for f in dataclasses.fields(Budget)} - {"recipe", "grid", "net"}
+    budget_fields = {f.name for f in dataclasses.fields(Budget)} - {"recipe", "grid", "net",
+                                                                    "pilot"}
     study_fields = {"base", "dataset", "max_params", "max_macs"}
     budget = study.budget(budget_name)
     recipe_changes: dict[str, Any] = dict(budget.recipe)
@@ -173,9 +176,16 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             labels = set(study.variants(new_budget))
             order = tuple(v for v in study.expected_order if v in labels)
             study_changes["expected_order"] = order if len(order) > 1 else ()
+            study_changes["pairs"] = tuple(p for p in study.pairs if set(p) <= labels)
             study_changes["baseline"] = study.baseline if study.baseline in labels else ""
             other = "full" if budget_name == "quick" else "quick"
             budgets[other] = dataclasses.replace(study.budget(other), grid=new_budget.grid)
+            pairs = study_changes["pairs"] or len(order) > 1
+            if not pairs:  # no claim left to decide: each budget trains exactly its `seeds`
+                budgets = {k: dataclasses.replace(b, max_seeds=0) if k != budget_name or
+                           "max_seeds" not in budget_changes else b
+                           for k, b in budgets.items()}
+                new_budget = budgets[budget_name]
         study = dataclasses.replace(study, **study_changes, **budgets)
     except (ValueError, TypeError) as e:
         raise UsageError(str(e).splitlines()[0]) from None

@@ -25,6 +25,22 @@ OBJECTIVES = ("val_error", "test_error", "train_error", "macs", "params")
 
 
 @dataclass(frozen=True)
+class Pilot:
+    """What a pilot run of a budget measured, for planning (`studies show`): the wall seconds
+    of one trial with `concurrency` trials at once on the machine it names, and the
+    seed-to-seed standard deviation of the study's metric for one variant."""
+
+    trial_s: float
+    metric_sd: float
+    machine: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.trial_s > 0 and self.metric_sd >= 0):
+            raise ValueError(f"Pilot(trial_s={self.trial_s}, metric_sd={self.metric_sd}) must "
+                             "be a positive time and a non-negative spread")
+
+
+@dataclass(frozen=True)
 class Budget:
     """How much of a study to run. `recipe` overrides the study's recipe (epochs, subsets)."""
 
@@ -38,6 +54,7 @@ class Budget:
     # `seeds`) while a claim pair is undecided, up to `max_seeds` (0: exactly `seeds`).
     max_seeds: int = 0
     seed_step: int = 0
+    pilot: Pilot | None = None  # the figures the budget was chosen from, for planning
     trials: int = 0  # points a search tries; ignored by ablations (their grid decides)
     concurrency: int = 2  # trials at once
     cpus_per_trial: int = 1
@@ -104,6 +121,9 @@ class Study:
     grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     baseline: str = ""  # variant label the paired tests compare against
     expected_order: tuple[str, ...] = ()  # variants best first, as the claim has them
+    # The (better, worse) pairs the claim states, when they are not a chain (e.g. a cost-matched
+    # pair and a fixed-depth pair); default: each consecutive pair of expected_order.
+    pairs: tuple[tuple[str, str], ...] = ()
     recipe: Recipe = field(default_factory=Recipe)
     dataset: str = "fashion_mnist"
     objectives: tuple[str, ...] = ("val_error",)  # two -> NSGA-II (e.g. val_error, macs)
@@ -116,6 +136,10 @@ class Study:
     def __post_init__(self) -> None:
         if isinstance(self.grid, Mapping):
             object.__setattr__(self, "grid", tuple((k, tuple(v)) for k, v in self.grid.items()))
+        object.__setattr__(self, "pairs", tuple(tuple(p) for p in self.pairs))
+        if any(len(p) != 2 or p[0] == p[1] for p in self.pairs):
+            raise ValueError(f"Study.pairs={self.pairs}: each must be (better, worse), two "
+                             "different variants")
         if not self.name.isidentifier():
             raise ValueError(f"Study.name={self.name!r} must be a Python identifier")
         if self.kind not in KINDS:
@@ -132,15 +156,17 @@ class Study:
             if len(self.objectives) != 1:
                 raise ValueError(f"ablation {self.name} takes one objective")
             for budget in ("quick", "full"):
-                if len(self.budget(budget).seed_looks) > 1 and len(self.expected_order) < 2:
+                if len(self.budget(budget).seed_looks) > 1 and not self.claim_pairs:
                     raise ValueError(
                         f"Study {self.name}: the {budget} budget adds seeds while the claim is "
-                        "undecided (max_seeds), but the study has no expected_order to decide")
+                        "undecided (max_seeds), but the study has no expected_order or pairs "
+                        "to decide")
                 grid = self.grid_for(budget)
                 if [k for k, _ in grid] != [k for k, _ in self.grid]:
                     raise ValueError(f"Study {self.name}: the {budget} grid varies other axes")
                 labels = {variant_label(p) for p in grid_points(grid)}
-                for label in (self.baseline, *self.expected_order):
+                for label in (self.baseline, *self.expected_order,
+                              *(v for pair in self.pairs for v in pair)):
                     if label and label not in labels:
                         raise ValueError(
                             f"Study {self.name}: variant {label!r} is not in the {budget} grid; "
@@ -157,7 +183,10 @@ class Study:
 
     @property
     def claim_pairs(self) -> list[tuple[str, str]]:
-        """(better, worse) for each consecutive pair of the claim's order."""
+        """The (better, worse) pairs the claim check tests: `pairs`, or each consecutive pair
+        of `expected_order`."""
+        if self.pairs:
+            return [tuple(p) for p in self.pairs]
         return list(zip(self.expected_order, self.expected_order[1:], strict=False))
 
     @property

@@ -96,12 +96,13 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     tiny = ["--set", "max_train_images=128", "--set", "max_val_images=64", "--set",
-            "max_test_images=64", "--set", "batch_size=64", "--set", "seeds=2"]
+            "max_test_images=64", "--set", "batch_size=64", "--set", "seeds=2", "--set",
+            "max_seeds=0"]
     assert main(["run", "width_vs_depth", *tiny]) == 0
     report = write_report("width_vs_depth", tmp_path / "reports")
     text = report.read_text()
     for expected in ("Zagoruyko", "Paired differences", "Claim check", "Verdict at this budget",
-                     "![ablation](ablation.png)", "depth=16,k=2"):
+                     "![ablation](ablation.png)", "wrn=10-2"):
         assert expected in text
     for png in ("ablation", "learning_curves", "error_vs_macs", "error_vs_params", "error_edf"):
         data = (report.parent / f"{png}.png").read_bytes()
@@ -113,8 +114,8 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     assert "report/report.md" in logged and "report/ablation.png" in logged
     # the summary table has a row per variant with n = 2 seeds
     variants = report.read_text().split("## Results")[1].strip().split("\n\n")[0]
-    rows = [line for line in variants.splitlines() if line.startswith("| depth=")]
-    assert len(rows) == 4 and all("|   2 |" in row for row in rows)
+    rows = [line for line in variants.splitlines() if line.startswith("| wrn=")]
+    assert len(rows) == 3 and all("|   2 |" in row for row in rows)
 
 
 def test_an_error_rate_interval_stays_inside_0_and_1():

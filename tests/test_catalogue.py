@@ -12,7 +12,7 @@ import warnings
 import optuna
 import pytest
 
-from search_space import PRESETS, Net, complexity
+from search_space import PRESETS, Net, complexity, presets
 from studies import STUDIES, Study
 from studies.study import variant_label
 from trainers.documented_setups import FASHION_CPU_NET
@@ -56,6 +56,13 @@ MEASURED_IMAGES_PER_S = {("mobilenet_v2_cifar", 0.35): 240.0}
 # time (20 trials in 6m23s); the MAC model above predicts three times that for this net, whose
 # early downsampling keeps its convolutions large and cheap per MAC.
 MEASURED_IMAGES_PER_S_BY_POINT = {FASHION_CPU_NET.key(): 24_000 / 34}
+# width_vs_depth's quick pilot (bf16 on a CPU with AMX, two trials at once): 16,000 images x 2
+# epochs plus evaluation took 14 s (WRN-10-1), 29 s (WRN-10-2) and 35 s (WRN-22-1) per trial.
+MEASURED_IMAGES_PER_S_BY_POINT.update({
+    presets.wrn(10, 1, num_classes=NUM_CLASSES).key(): 32_000 / 14,
+    presets.wrn(10, 2, num_classes=NUM_CLASSES).key(): 32_000 / 29,
+    presets.wrn(22, 1, num_classes=NUM_CLASSES).key(): 32_000 / 35,
+})
 
 DEPTHWISE_BLOCKS = {"inverted", "shuffle", "shuffle_v2"}
 

@@ -27,6 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FAULTY = REPO / "tests" / "studies" / "faulty.py"
 TINY = ["max_train_images=256", "max_val_images=128", "max_test_images=128", "batch_size=64"]
+# width_vs_depth as four trials: two variants x two seeds, a fixed design
+FOUR = ["grid.wrn=10-1,10-2", "seeds=2", "max_seeds=0"]
 
 
 def sets(*settings: str) -> list[str]:
@@ -169,7 +171,7 @@ def assert_one_finished_run_per_trial(client: MlflowClient, study: str, trials: 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
 def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdir, no_leftovers):
-    settings = [*TINY, "epochs=2", "concurrency=2"]
+    settings = [*TINY, *FOUR, "epochs=2", "concurrency=2"]
     first = make_study(workdir, "width_vs_depth", *settings)
     first.wait_for("1/4 done")  # one trial finished, another one in flight
     first.signal_group(sig)
@@ -333,7 +335,8 @@ def test_failure_statuses_of_real_exceptions():
 @pytest.mark.slow
 def test_a_killed_worker_is_retried_from_its_checkpoint_with_the_same_result(workdir,
                                                                              no_leftovers):
-    one_trial = [*sets("grid.depth=10", "grid.k=1", "epochs=6", "max_train_images=1024",
+    one_trial = [*sets("grid.wrn=10-1", "seeds=1", "max_seeds=0", "epochs=6",
+                       "max_train_images=1024",
                        "max_val_images=256", "max_test_images=256", "batch_size=64")]
     study = run_study(workdir, "width_vs_depth", *one_trial)
     client = store(workdir)
@@ -407,7 +410,7 @@ def test_a_study_runs_across_two_ray_nodes_into_an_mlflow_server(workdir, no_lef
             except OSError:
                 assert time.time() < deadline, server.output[-3000:]
                 time.sleep(0.5)
-        study = run_study(workdir, "width_vs_depth", *sets(*TINY, "concurrency=2"),
+        study = run_study(workdir, "width_vs_depth", *sets(*TINY, *FOUR, "concurrency=2"),
                           env={"RAY_ADDRESS": f"127.0.0.1:{ray_port}",
                                "MLFLOW_TRACKING_URI": uri, **auth})
         assert study.finish() == 0, study.output[-3000:]
@@ -431,7 +434,7 @@ def test_a_study_runs_across_two_ray_nodes_into_an_mlflow_server(workdir, no_lef
 
 @pytest.mark.slow
 def test_two_studies_at_once_on_one_store(workdir, no_leftovers):
-    a = run_study(workdir, "width_vs_depth", *sets(*TINY, "concurrency=1"))
+    a = run_study(workdir, "width_vs_depth", *sets(*TINY, *FOUR, "concurrency=1"))
     b = run_study(workdir, "plain_vs_residual",
                   *sets(*TINY, "epochs=1", "grid.layers=20", "seeds=1", "concurrency=1"))
     assert a.finish() == 0, a.output[-3000:]

@@ -128,7 +128,7 @@ def test_a_study_killed_mid_round_resumes_in_that_round_training_no_seed_twice(i
 
 
 def test_a_sequential_budget_needs_a_claim_and_a_testable_first_round():
-    with pytest.raises(ValueError, match="no expected_order to decide"):
+    with pytest.raises(ValueError, match="no expected_order or pairs to decide"):
         Study(name="s", claim="c", source="s", base="resnet20", space=space,
               grid={"recipe.lr": (0.1, 0.2)}, quick=Budget(seeds=2, max_seeds=4))
     with pytest.raises(ValueError, match="use seeds >= 2"):

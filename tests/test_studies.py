@@ -4,6 +4,7 @@ duplicates, --fresh, and one-line errors with exit status 2 before Ray starts.""
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from mlflow.tracking import MlflowClient
 from search_space import Net
 from studies import STUDIES
 from studies.__main__ import main
+from studies.progress import hms
 
 TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
         "--set", "max_test_images=128", "--set", "batch_size=64"]
+ONE_SEED = ["--set", "seeds=1", "--set", "max_seeds=0"]  # a fixed design, one trial per variant
 
 
 def runs_of(workdir, study: str):
@@ -29,14 +32,14 @@ def runs_of(workdir, study: str):
 @pytest.mark.slow
 def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
     study = STUDIES["width_vs_depth"]
-    assert main(["run", "width_vs_depth", *TINY]) == 0
+    assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
     out = capsys.readouterr().out
-    assert "4/4 done (0 failed" in out
+    assert "3/3 done (0 failed" in out
     assert "mean val_error" in out and "per-trial start-up" in out
 
     client, parents, trials = runs_of(workdir, "width_vs_depth")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert len(trials) == 4
+    assert len(trials) == 3
     variants = sorted(r.data.tags["atlas.variant"] for r in trials)
     assert variants == sorted(study.variants("quick"))
     for run in trials:
@@ -48,7 +51,7 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
         # the point: flattened params, the spec key, and the JSON artifact all agree
         axes = {k.removeprefix("atlas.axis."): v for k, v in tags.items()
                 if k.startswith("atlas.axis.")}
-        expected = study.point({k: int(v) for k, v in axes.items()})
+        expected = study.point(axes)
         local = client.download_artifacts(run.info.run_id, "point.json", str(workdir))
         point = Net.from_json(Path(local).read_text())
         assert point == expected and tags["atlas.spec_key"] == expected.key()
@@ -62,16 +65,16 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
         assert [m.step for m in history] == [1]  # one epoch, one step
 
     # the same command again: nothing retrained, no duplicate child runs
-    assert main(["run", "width_vs_depth", *TINY]) == 0
-    assert "0 of 4 trials to run" in capsys.readouterr().out
+    assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
+    assert "0 of 3 trials to run" in capsys.readouterr().out
     _, parents, trials = runs_of(workdir, "width_vs_depth")
-    assert len(parents) == 2 and len(trials) == 4
+    assert len(parents) == 2 and len(trials) == 3
 
     # --fresh: a new generation, every trial again
-    assert main(["run", "width_vs_depth", "--fresh", *TINY]) == 0
+    assert main(["run", "width_vs_depth", "--fresh", *TINY, *ONE_SEED]) == 0
     _, parents, trials = runs_of(workdir, "width_vs_depth")
     generations = sorted(r.data.tags["atlas.generation"] for r in trials)
-    assert generations == ["0"] * 4 + ["1"] * 4
+    assert generations == ["0"] * 3 + ["1"] * 3
 
 
 STUDY_FILES = {
@@ -106,7 +109,7 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "width_vs_depth", "--set", "grid.width=1,2"], "has no grid axis 'width'"),
     (["run", "nas", "--set", "grid.depth=10"], "nas has no grid axis 'depth'"),
     (["run", "width_vs_depth", "--set", "net.colour=1"], "['colour'] not a field of Net"),
-    (["run", "width_vs_depth", "--set", "grid.depth=11"], "variant depth=11,k=1: '11' not in"),
+    (["run", "width_vs_depth", "--set", "grid.wrn=11-1"], "variant wrn=11-1: '11-1' not in"),
     (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be > 0"),
     (["run", "width_vs_depth", "--set", "dataset=mnist3d"], "data='mnist3d' is unknown"),
     (["run", "width_vs_depth", "--set", "batch_size=4096", "--set", "max_train_images=1000"],
@@ -148,6 +151,25 @@ def test_list_and_show(capsys):
     assert main(["show", "bottleneck_nonlinearity"]) == 0
     out = capsys.readouterr().out
     assert "Figure 6a" in out and "activation=linear" in out
+    assert "quick budget: recipe epochs=" in out and "full budget: recipe" in out
+
+
+def test_show_plans_trials_time_and_detectable_effect_from_the_pilot():
+    from studies.plan import FIXED_S, budget_lines
+    from studies.study import Pilot
+
+    study = STUDIES["width_vs_depth"]
+    quick = dataclasses.replace(study.quick, seeds=2, max_seeds=6, seed_step=2, concurrency=2,
+                                pilot=Pilot(trial_s=30.0, metric_sd=0.004))
+    study = dataclasses.replace(study, quick=quick)
+    text = "\n".join(budget_lines(study, "quick"))
+    variants = len(study.variants("quick"))
+    assert f"{variants} variants x 2 seeds, then rounds of 2 up to 6" in text
+    assert f"{2 * variants}-{6 * variants} trials" in text
+    low = FIXED_S + math.ceil(2 * variants / 2) * 30.0
+    assert f"expected wall time: {hms(low)}" in text
+    assert "detectable difference at 6 seeds: " in text and "points (80% power" in text
+    assert "no pilot recorded" in "\n".join(budget_lines(study, "full"))
 
 
 def test_every_study_point_is_valid():
@@ -206,7 +228,7 @@ def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, 
     from analysis.load import load_runs
     from analysis.stats import summarize
 
-    narrow = ["--set", "grid.depth=10", "--set", "grid.k=1,2"]
+    narrow = ["--set", "grid.wrn=10-1,10-2", *ONE_SEED]
     assert main(["run", "width_vs_depth", *TINY, *narrow]) == 0
     assert main(["run", "width_vs_depth", *TINY, *narrow, "--set", "epochs=2"]) == 0
     capsys.readouterr()

@@ -1,0 +1,66 @@
+"""What a budget will do, before it runs (`python -m studies show NAME`): the recipe it trains
+with, the trials it plans, the wall time to expect and the difference it can detect, from the
+pilot the budget was chosen from (`Budget.pilot`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from trainers import Recipe
+
+from .progress import hms
+from .study import Study
+
+# A study's fixed cost per invocation, whatever its trials: imports, Ray's start and stop, the
+# first worker's start-up, the closing summary (about 25 s measured on a 2-core CPU).
+FIXED_S = 25.0
+
+
+def recipe_changes(recipe: Recipe) -> str:
+    """The recipe's fields that differ from Recipe()'s defaults, as `field=value`."""
+    default = Recipe()
+    changed = [f"{f.name}={getattr(recipe, f.name)}" for f in dataclasses.fields(Recipe)
+               if getattr(recipe, f.name) != getattr(default, f.name)]
+    return " ".join(changed) or "the defaults"
+
+
+def budget_lines(study: Study, name: str) -> list[str]:
+    from analysis.claim_check import detectable, effect_text
+    from analysis.sequential import Design
+
+    budget = study.budget(name)
+    lines = [f"{name} budget: recipe {recipe_changes(study.recipe_for(name))}"]
+    if budget.net:
+        lines.append(f"  every point: {', '.join(f'{k}={v}' for k, v in budget.net)}")
+    looks = budget.seed_looks
+    if study.kind == "ablation":
+        variants = study.variants(name)
+        seeds = (f"{looks[0]} seeds" if len(looks) == 1 else
+                 f"{looks[0]} seeds, then rounds of {looks[1] - looks[0]} up to {looks[-1]} "
+                 "while a claim pair is undecided")
+        trials = [len(variants) * n for n in looks]
+        lines.append(f"  {len(variants)} variants x {seeds}: "
+                     f"{trials[0]}" + (f"-{trials[-1]}" if len(trials) > 1 else "") + " trials")
+    else:
+        trials = [budget.trials]
+        lines.append(f"  {budget.trials} sampled points, one seed each")
+    lines.append(f"  {budget.concurrency} trial(s) at once, {budget.cpus_per_trial} CPU(s) and "
+                 f"{budget.gpus_per_trial:g} GPU each")
+    pilot = budget.pilot
+    if pilot is None:
+        lines.append("  expected time and detectable effect: no pilot recorded for this budget")
+        return lines
+    wall = [FIXED_S + math.ceil(t / budget.concurrency) * pilot.trial_s for t in trials]
+    where = f", {pilot.machine}" if pilot.machine else ""
+    lines.append(f"  expected wall time: {hms(wall[0])}"
+                 + (f" to {hms(wall[-1])}" if len(wall) > 1 else "")
+                 + f" (pilot: {pilot.trial_s:.0f} s per trial{where})")
+    if study.kind == "ablation" and study.claim_pairs:
+        design = Design(looks)
+        diff_sd = pilot.metric_sd * math.sqrt(2)  # two independent runs' difference
+        mde = detectable(diff_sd, looks[-1], design.nominal_alpha(len(looks) - 1))
+        lines.append(f"  detectable difference at {looks[-1]} seeds: "
+                     f"{effect_text(study.metric, mde)} (80% power; pilot seed sd "
+                     f"{effect_text(study.metric, pilot.metric_sd)})")
+    return lines
