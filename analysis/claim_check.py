@@ -128,7 +128,9 @@ def _solve(power, scale: float, **kwargs) -> float:
 
 def check(better: pd.Series, worse: pd.Series, design: Design, power: bool = True) -> dict:
     """The pair's verdict under `design`: at the first look that decides it, else at the last
-    look the data complete (seed s counts for every look n > s)."""
+    look the data complete (seed s counts for every look n > s). A pair decided early whose
+    study went on (for another pair) also reports what all its seeds say (`final_*`): the
+    verdict stands, as the design has it, and the reader sees whether later seeds agree."""
     if not design.sequential:
         return {**compare(better, worse, alpha=design.alpha, power=power), "look": 0,
                 "decided_at": math.nan}
@@ -142,6 +144,13 @@ def check(better: pd.Series, worse: pd.Series, design: Design, power: bool = Tru
         if result["verdict"] != "inconclusive":
             result["decided_at"] = n
             break
+    last = design.look_at(seeds)
+    if math.isfinite(result["decided_at"]) and last > result["look"]:
+        n = design.looks[last]
+        final = compare(better[better.index < n], worse[worse.index < n],
+                        alpha=design.nominal_alpha(last), power=False)
+        result.update(final_n=final["n"], final_mean_diff=final["mean_diff"],
+                      final_p=final["p"])
     return result
 
 
@@ -155,7 +164,13 @@ def reading(row: dict | pd.Series, metric: str) -> str:
                  f"(80% power, n={row['n']})" if math.isfinite(mde) else
                  f"n={row['n']} is too few to detect any difference")
         return f"inconclusive: {could}; measured {diff}"
-    return f"{verdict}: {diff} (p={row['p']:.2g} < {row['level']:.3g}, n={row['n']})"
+    text = f"{verdict}: {diff} (p={row['p']:.2g} < {row['level']:.3g}, n={row['n']})"
+    final_n = row.get("final_n", math.nan)
+    if isinstance(final_n, (int, float)) and math.isfinite(final_n):
+        text += (f"; decided at {row['n']} seeds, the rounds went on for another pair: with "
+                 f"all {int(final_n)} seeds {effect_text(metric, row['final_mean_diff'])}, "
+                 f"p={row['final_p']:.2g}")
+    return text
 
 
 def effect_text(metric: str, value: float) -> str:

@@ -143,3 +143,18 @@ def test_reruns_with_more_seeds_in_one_condition_count_every_look():
     assert design_of(trials.assign(seed_looks="4,8,12")).looks == (4, 8, 12)
     assert design_of(trials.drop(columns="seed_looks")) == Design((5,))
     assert design_of(trials.assign(seed_looks=["1", "1", "3", "3", "3"])).looks == (3,)
+
+
+def test_a_pair_decided_early_also_reports_what_all_its_seeds_say():
+    design = Design((3, 6, 9))
+    seeds = pd.RangeIndex(9)
+    worse = pd.Series(np.linspace(0.30, 0.31, 9), index=seeds)
+    better = worse - 0.05 + np.array([0.001, -0.001, 0.0005] * 3)
+    better[3:] = worse[3:] + np.array([0.002, -0.003, 0.001] * 2)  # later seeds: no difference
+    out = check(better, worse, design)
+    assert out["decided_at"] == 3 and out["final_n"] == 9
+    assert abs(out["final_mean_diff"]) < 0.02 and out["final_p"] > 0.05
+    text = reading(out, "val_error")
+    assert text.startswith("reproduced: -4.98 points (p=") and "with all 9 seeds -1.66 points" in text
+    undecided_at_the_end = check(worse + 0.0, worse + np.linspace(0, 0.001, 9), design)
+    assert "final_n" not in undecided_at_the_end
