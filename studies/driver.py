@@ -28,7 +28,7 @@ from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from analysis.sequential import encode
-from trainers.contract import resolved_precision, training_identity
+from trainers.contract import training_identity
 from trainers.data import parse as parse_data
 
 from . import liveness, rounds, schema, tracking
@@ -36,7 +36,7 @@ from .progress import Progress
 from .ray_setup import atlas_folder, init_ray, ray_storage
 from .search_store import SearchStore
 from .study import Budget, Study
-from .trial import Job, run_trial
+from .trial import Job, planned_precision, run_trial
 
 
 class StudyBusy(Exception):
@@ -68,8 +68,7 @@ def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str
     of one condition differ only in their point's varied axes and their seed, so they may be
     compared; two conditions never pool. The precision is the one the recipe resolves to on
     the device the budget asks for (a GPU fraction: CUDA)."""
-    device = "cuda" if budget.gpus_per_trial > 0 else "cpu"
-    resolved = recipe.replace(precision=resolved_precision(recipe.precision, device))
+    resolved = recipe.replace(precision=planned_precision(recipe, budget))
     return tracking.trial_key(study=study.name, budget=budget_name, dataset=study.dataset,
                               recipe=training_identity(resolved), net=dict(budget.net),
                               base=study.base)
@@ -102,7 +101,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
                     schema.CONDITION: condition_key(study, budget_name, budget, recipe),
                     schema.OVERRIDES: overrides,
                     schema.SEED_LOOKS: encode(budget.seed_looks)},
-              driver=liveness.identity())
+              driver=liveness.identity(), precision=planned_precision(recipe, budget))
     plan = _plan(client, job, out)
     parent = tracking.start_parent(client, exp_id, study.name, budget_name, {
         schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,

@@ -22,7 +22,7 @@ from ray import tune
 
 from search_space import complexity
 from trainers import Recipe, train
-from trainers.contract import FINAL_METRICS, adapt, training_identity
+from trainers.contract import FINAL_METRICS, adapt, resolved_precision, training_identity
 
 from . import liveness, schema, tracking, watchdog
 from .study import Budget, Study, variant_label
@@ -50,6 +50,9 @@ class Job:
     num_classes: int
     tags: dict[str, str] = field(default_factory=dict)
     driver: str = ""  # liveness.identity() of the driver process
+    # The precision every trial trains in, resolved once by the driver (planned_precision), so
+    # driver and workers agree on it and on the trial keys, which include it.
+    precision: str = ""
 
     def resolve(self, params: dict[str, Any]) -> tuple[Any, Recipe, str]:
         """The point, recipe and trial key of the trial with these parameters (driver and
@@ -57,6 +60,8 @@ class Job:
         net = self.study.point(params, self.budget)
         recipe = self.study.trial_recipe(params, self.budget).replace(
             threads=self.budget.cpus_per_trial)
+        if self.precision:
+            recipe = recipe.replace(precision=self.precision)
         key = tracking.trial_key(
             study=self.study.name, budget=self.budget_name, generation=self.generation,
             point=net.key(), seed=recipe.seed, dataset=self.study.dataset,
@@ -67,6 +72,12 @@ class Job:
     def adapted(self, net, recipe: Recipe | None = None):
         """The point as the trainer will build it for this dataset."""
         return adapt(net, self.input_size, self.num_classes, recipe or self.recipe)
+
+
+def planned_precision(recipe: Recipe, budget: Budget) -> str:
+    """The precision `recipe` resolves to on the device `budget` asks for (a GPU fraction:
+    CUDA; else this machine's CPU): what the study's trials train in."""
+    return resolved_precision(recipe.precision, "cuda" if budget.gpus_per_trial > 0 else "cpu")
 
 
 def trial_params(config: dict[str, Any]) -> dict[str, Any]:

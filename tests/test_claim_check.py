@@ -155,6 +155,7 @@ def test_a_pair_decided_early_also_reports_what_all_its_seeds_say():
     assert out["decided_at"] == 3 and out["final_n"] == 9
     assert abs(out["final_mean_diff"]) < 0.02 and out["final_p"] > 0.05
     text = reading(out, "val_error")
-    assert text.startswith("reproduced: -4.98 points (p=") and "with all 9 seeds -1.66 points" in text
+    assert text.startswith("reproduced: -4.98 points (p=")
+    assert "with all 9 seeds -1.66 points" in text
     undecided_at_the_end = check(worse + 0.0, worse + np.linspace(0, 0.001, 9), design)
     assert "final_n" not in undecided_at_the_end

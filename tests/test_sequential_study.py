@@ -35,6 +35,7 @@ class FakeTraining:
     def __init__(self, effect: float, interrupt_after: int | None = None):
         self.effect, self.interrupt_after = effect, interrupt_after
         self.finished: Counter = Counter()
+        self.precisions: set[str] = set()
         self.calls = 0
 
     def __call__(self, net, recipe, **kwargs):
@@ -45,6 +46,7 @@ class FakeTraining:
         shared = np.random.default_rng(recipe.seed).normal(0, 0.01)
         error = 0.20 + (self.effect if recipe.lr == 0.2 else 0.0) + shared + rng.normal(0, 0.01)
         self.finished[(recipe.lr, recipe.seed)] += 1
+        self.precisions.add(recipe.precision)
         return {"status": "ok", "epochs": 1, "val_error": float(error), "val_loss": 1.0,
                 "train_error": float(error), "train_loss": 1.0, "test_error": float(error),
                 "test_loss": 1.0, "params": 1, "macs": 1, "wall_s": 0.01, "device": "cpu"}
@@ -138,3 +140,20 @@ def test_a_sequential_budget_needs_a_claim_and_a_testable_first_round():
     assert Budget(seeds=4, max_seeds=12).seed_looks == (4, 8, 12)
     assert Budget(seeds=3, max_seeds=10, seed_step=4).seed_looks == (3, 7, 10)
     assert Budget(seeds=5).seed_looks == (5,)
+
+
+def test_auto_precision_on_another_cpu_is_another_condition_trained_anew(in_process,
+                                                                          monkeypatch, capsys):
+    from trainers import contract
+
+    study = make_study(max_seeds=3)  # a fixed design: 3 seeds, 6 trials
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: False)
+    fp32 = in_process(FakeTraining(effect=0.05))
+    driver.run(study, "quick")
+    monkeypatch.setattr(contract, "cpu_accelerates_bf16", lambda: True)
+    bf16 = in_process(FakeTraining(effect=0.05))
+    driver.run(study, "quick")
+    assert "6 of 6 trials to run" in capsys.readouterr().out.split("parent run")[-2]
+    assert len(fp32.finished) == len(bf16.finished) == 6  # nothing reused across precisions
+    assert fp32.precisions == {"fp32"} and bf16.precisions == {"bf16"}  # what each trained in
+    assert len({r[schema.CONDITION] for r in trials_of("sequential")}) == 2

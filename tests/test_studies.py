@@ -279,3 +279,13 @@ def test_budget_auto_is_full_with_cuda_and_quick_without(monkeypatch, capsys):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_budget("auto") == "full" and "CUDA device is present" in capsys.readouterr().out
     assert resolve_budget("quick") == "quick" and capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_show_prints_every_budget_plan(name, capsys):
+    assert main(["show", name]) == 0
+    out = capsys.readouterr().out
+    for budget in ("quick", "full"):
+        assert f"{budget} budget: recipe " in out
+    assert out.count(" trials") + out.count("sampled points") >= 2
+    assert out.count("expected wall time: ") + out.count("no pilot recorded") == 2
