@@ -27,10 +27,14 @@ def load_runs(study: str, *, generation: int | None = None,
                          f"run `make study name={study}` first")
     gen = tracking.generation(client, exp_id) if generation is None else generation
     trials = tidy(tracking.child_runs(client, exp_id, gen))
-    if condition is None:
+    latest = condition is None
+    if latest:
         condition = tracking.latest_condition(client, exp_id)
-    if condition and condition != "all" and "condition" in trials:
-        found = sorted(trials["condition"].dropna().unique())
+    if condition and condition != "all":
+        found = sorted(trials["condition"].dropna().unique()) if "condition" in trials else []
+        if condition not in found and latest:  # the latest invocation has no trial yet
+            return (pd.DataFrame(columns=["run_id", "variant", "seed", "status"]),
+                    pd.DataFrame(columns=["run_id", "variant", "seed", "epoch"]))
         if condition not in found:
             raise ValueError(f"study {study}: no trials of condition {condition!r}; its "
                              f"conditions: {', '.join(found) or 'none'}")

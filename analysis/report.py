@@ -78,6 +78,9 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
                  condition: str | None = None) -> Path:
     """Write reports/NAME/report.md and its PNGs (atomically: all or nothing)."""
     summary, trials, history = study_summary(name, condition=condition)
+    if trials.empty:
+        raise ValueError(f"study {name}: its latest invocation has no trials yet; run it "
+                         "(make study) or pick a condition with condition=KEY|all")
     study = find_study(name)
     name = study.name if study else name
     final = Path(out) / name

@@ -157,3 +157,24 @@ def test_auto_precision_on_another_cpu_is_another_condition_trained_anew(in_proc
     assert len(fp32.finished) == len(bf16.finished) == 6  # nothing reused across precisions
     assert fp32.precisions == {"fp32"} and bf16.precisions == {"bf16"}  # what each trained in
     assert len({r[schema.CONDITION] for r in trials_of("sequential")}) == 2
+
+
+def test_an_invocation_that_started_no_trial_summarises_as_nothing_yet(in_process,
+                                                                       monkeypatch):
+    from analysis.load import load_runs
+    from analysis.report import study_summary, summary_markdown, write_report
+
+    def interrupted(job, plan, suffix=""):  # Ctrl-C while Ray starts: no trial run exists
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "_tune", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        driver.run(make_study(), "quick")
+    trials, _ = load_runs("sequential")
+    assert trials.empty
+    summary, _, _ = study_summary("sequential")
+    assert summary_markdown(summary) == "No finished trials yet."
+    with pytest.raises(ValueError, match="no trials yet"):
+        write_report("sequential", "reports", log_to_mlflow=False)
+    with pytest.raises(ValueError, match="no trials of condition 'nope'"):
+        load_runs("sequential", condition="nope")  # a condition asked for by name must exist
