@@ -230,7 +230,8 @@ def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> in
     finally:
         runner.shutdown()
     print()
-    print(summary_table(study, outcome["experiment_id"], outcome["generation"]))
+    print(summary_table(study, outcome["experiment_id"], outcome["generation"],
+                        outcome["condition"]))
     return 130 if outcome["status"] == "KILLED" else 0
 
 

@@ -77,8 +77,8 @@ def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str
 def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
         overrides: str = "") -> dict[str, Any]:
     """Run (or resume) a study; returns {"parent_run_id", "generation", "experiment_id",
-    "trials", "status"}. Raises StudyBusy, before writing anything, if a live driver runs this
-    study already."""
+    "trials", "status", "condition"}. Raises StudyBusy, before writing anything, if a live
+    driver runs this study already."""
     out = out or sys.stdout
     budget = study.budget(budget_name)
     shape = parse_data(study.dataset).shape
@@ -117,7 +117,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
           f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
     status = _drive(client, job, plan, out)
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
-            "trials": plan.total, "status": status}
+            "trials": plan.total, "status": status, "condition": job.tags[schema.CONDITION]}
 
 
 def _take_over(client, exp_id: str, study: Study, out) -> None:

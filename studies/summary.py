@@ -15,16 +15,21 @@ def trials_frame(exp_id: str, generation: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary_table(study: Study, exp_id: str, generation: int) -> str:
+def summary_table(study: Study, exp_id: str, generation: int, condition: str = "") -> str:
+    """The table of this invocation's condition (`condition`, schema.CONDITION; "" for all of
+    the generation's trials): trials of other budgets, recipes or precisions are not pooled."""
     df = trials_frame(exp_id, generation)
+    if condition and schema.CONDITION in df:
+        df = df[df[schema.CONDITION] == condition].reset_index(drop=True)
     if df.empty:
         return f"[{study.name}] no trials recorded"
     metric = study.metric
     df[schema.STATUS] = df.get(schema.STATUS, pd.Series("running", index=df.index)).fillna(
         "running")
     ok = df[df[schema.STATUS] == "ok"]
+    where = f", condition {condition}" if condition else ""
     lines = [f"## {study.name}: {metric} by variant (budget {df[schema.BUDGET].iloc[0]}, "
-             f"generation {generation})"]
+             f"generation {generation}{where})"]
     if not ok.empty and metric in ok:
         table = ok.groupby(schema.VARIANT).agg(
             n=(metric, "count"), mean=(metric, "mean"), std=(metric, "std"),

@@ -251,10 +251,12 @@ def key_of(study, params: dict, generation: int = 0) -> str:
     from studies import trial
 
     budget = study.budget("quick")
+    recipe = study.recipe_for(budget)
     job = trial.Job(study=study, budget_name="quick", budget=budget,
-                    recipe=study.recipe_for(budget), tracking_uri="", experiment_id="",
+                    recipe=recipe, tracking_uri="", experiment_id="",
                     parent_id="", generation=generation, checkpoint_root="",
-                    input_size=(1, 28, 28), num_classes=10)
+                    input_size=(1, 28, 28), num_classes=10,
+                    precision=trial.planned_precision(recipe, budget))
     return job.resolve(params)[2]
 
 

@@ -57,12 +57,14 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
         assert point == expected and tags["atlas.spec_key"] == expected.key()
         flat = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
         assert Net.from_flat(flat) == expected
-        assert params["recipe.max_train_images"] == "256" and params["recipe.epochs"] == "1"
+        epochs = study.recipe_for("quick").epochs
+        assert params["recipe.max_train_images"] == "256" and params["recipe.epochs"] == str(
+            epochs)
         for key in ("val_error", "test_error", "train_error", "params", "macs", "wall_s"):
             assert key in metrics, key
         assert 0 <= metrics["val_error"] <= 1 and metrics["params"] > 0
         history = client.get_metric_history(run.info.run_id, "train_loss")
-        assert [m.step for m in history] == [1]  # one epoch, one step
+        assert [m.step for m in history] == list(range(1, epochs + 1))  # a step per epoch
 
     # the same command again: nothing retrained, no duplicate child runs
     assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
@@ -230,24 +232,29 @@ def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, 
 
     narrow = ["--set", "grid.wrn=10-1,10-2", *ONE_SEED]
     assert main(["run", "width_vs_depth", *TINY, *narrow]) == 0
-    assert main(["run", "width_vs_depth", *TINY, *narrow, "--set", "epochs=2"]) == 0
-    capsys.readouterr()
+    quick_epochs = STUDIES["width_vs_depth"].recipe_for("quick").epochs
+    assert quick_epochs != 1  # so `epochs=1` is another recipe, another condition
+    assert main(["run", "width_vs_depth", *TINY, *narrow, "--set", "epochs=1"]) == 0
+    end_table = capsys.readouterr().out.split("val_error by variant")[-1].split("per-trial")[0]
+    rows = [line for line in end_table.splitlines() if line.startswith("| wrn=")]
+    assert ", condition " in end_table and len(rows) == 2  # this invocation's condition only
+    assert all(line.split("|")[2].strip() == "1" for line in rows), rows
     _, parents, trials = runs_of(workdir, "width_vs_depth")
     assert len(trials) == 4 and len(parents) == 2
     conditions = {r.data.tags["atlas.condition"] for r in trials}
     assert len(conditions) == 2
     assert {r.data.tags["atlas.overrides"] for r in trials} >= {
-        " ".join(TINY[1::2] + narrow[1::2]) + " epochs=2"}
+        " ".join(TINY[1::2] + narrow[1::2]) + " epochs=1"}
     latest, _ = load_runs("width_vs_depth")  # the latest invocation's condition only
     assert len(latest) == 2 and latest["condition"].nunique() == 1
-    assert set(latest["epochs"]) == {2}
+    assert set(latest["epochs"]) == {1}
     assert summarize(latest).variants["n"].tolist() == [1, 1]
     every, _ = load_runs("width_vs_depth", condition="all")
     with pytest.raises(ValueError, match="2 conditions"):
         summarize(every)
     older = (conditions - set(latest["condition"])).pop()
     first, _ = load_runs("width_vs_depth", condition=older)
-    assert set(first["epochs"]) == {1}
+    assert set(first["epochs"]) == {quick_epochs}
 
 
 def test_condition_key_includes_the_resolved_precision(monkeypatch):
