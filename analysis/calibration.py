@@ -42,9 +42,17 @@ class Rate:
         return {**asdict(self), "rate": self.rate}
 
 
-def _rate(decided: int, studies: int, seeds: list[int]) -> Rate:
-    ci = stats.binomtest(decided, studies).proportion_ci(0.95, method="exact")
-    return Rate(decided, studies, float(ci.low), float(ci.high), float(np.mean(seeds)))
+def _tally(studies, design: Design) -> Rate:
+    """Check each (better, worse) study under `design`: how many decided, with its interval,
+    and the seeds each used (a sequential study that decides early uses fewer)."""
+    decided, used = 0, []
+    for better, worse in studies:
+        result = check(better, worse, design, power=False)
+        decided += result["verdict"] != "inconclusive"
+        at = result["decided_at"]
+        used.append(int(at) if math.isfinite(at) else design.looks[-1])
+    ci = stats.binomtest(decided, len(used)).proportion_ci(0.95, method="exact")
+    return Rate(decided, len(used), float(ci.low), float(ci.high), float(np.mean(used)))
 
 
 def simulate(design: Design, *, effect: float = 0.0, sd: float = 1.0, shared: float = 0.5,
@@ -54,18 +62,16 @@ def simulate(design: Design, *, effect: float = 0.0, sd: float = 1.0, shared: fl
     correlate by `shared`; the better variant's true mean is lower by `effect`."""
     rng = np.random.default_rng(seed)
     n = design.looks[-1]
-    decided, used = 0, []
     index = pd.RangeIndex(n)
-    for _ in range(studies):
-        common = rng.normal(0.0, sd * math.sqrt(shared), n)
-        own = sd * math.sqrt(1 - shared)
-        better = pd.Series(common + rng.normal(-effect, own, n), index=index)
-        worse = pd.Series(common + rng.normal(0.0, own, n), index=index)
-        result = check(better, worse, design, power=False)
-        decided += result["verdict"] != "inconclusive"
-        at = result["decided_at"]
-        used.append(int(at) if math.isfinite(at) else n)
-    return _rate(decided, studies, used)
+    own = sd * math.sqrt(1 - shared)
+
+    def draw():
+        for _ in range(studies):
+            common = rng.normal(0.0, sd * math.sqrt(shared), n)
+            yield (pd.Series(common + rng.normal(-effect, own, n), index=index),
+                   pd.Series(common + rng.normal(0.0, own, n), index=index))
+
+    return _tally(draw(), design)
 
 
 def aa_rate(values: pd.Series, design: Design, *, splits: int = 2000, seed: int = 0) -> Rate:
@@ -79,15 +85,13 @@ def aa_rate(values: pd.Series, design: Design, *, splits: int = 2000, seed: int 
         raise ValueError(f"aa_rate needs at least {2 * n} runs for n={n}; it has {len(x)}")
     rng = np.random.default_rng(seed)
     index = pd.RangeIndex(n)
-    decided, used = 0, []
-    for _ in range(splits):
-        pick = rng.permutation(len(x))[: 2 * n]
-        a, b = pd.Series(x[pick[:n]], index=index), pd.Series(x[pick[n:]], index=index)
-        result = check(a, b, design, power=False)
-        decided += result["verdict"] != "inconclusive"
-        at = result["decided_at"]
-        used.append(int(at) if math.isfinite(at) else n)
-    return _rate(decided, splits, used)
+
+    def split():
+        for _ in range(splits):
+            pick = rng.permutation(len(x))[: 2 * n]
+            yield (pd.Series(x[pick[:n]], index=index), pd.Series(x[pick[n:]], index=index))
+
+    return _tally(split(), design)
 
 
 # The designs the real A/A calibration checks: the fixed design at the Fig. 6 studies' 5

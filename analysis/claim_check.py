@@ -29,13 +29,16 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
+from trainers.contract import METRIC_BOUNDS
+
 from .sequential import Design
 
 POWER = 0.8
 # Below this spread the values are equal up to float rounding (an error rate is a multiple of
 # 1 / images): the t statistic is undefined, the difference is the point itself.
 SPREAD_ATOL = 1e-12
-BOUNDED_01 = {"val_error", "test_error", "train_error"}  # reported in percentage points
+# rates in [0, 1] (error rates) are reported in percentage points
+BOUNDED_01 = {m for m, bounds in METRIC_BOUNDS.items() if bounds == (0.0, 1.0)}
 
 
 def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
@@ -58,7 +61,7 @@ def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
             out["correlation"] = float(stats.pearsonr(a, b).statistic)
         out.update(_paired(a, b, alpha))
         if power and out["sd"] > SPREAD_ATOL:
-            out["mde"] = _solve(TTestPower(), out["sd"], nobs=len(a), alpha=alpha)
+            out["mde"] = detectable(out["sd"], len(a), alpha)
     else:
         out.update(welch)
         if power and out["sd"] > SPREAD_ATOL:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 
 from studies import find_study, tracking
-from trainers.contract import resolved_precision
 
 from . import plots
 from .claim_check import effect_text, reading
@@ -176,10 +175,6 @@ def write_calibration(name: str, out: str | Path = "results", splits: int = 2000
     metric = study.metric if study else "val_error"
     result = aa_calibration(trials, metric, splits=splits)
     result["condition"] = str(trials["condition"].iloc[0]) if "condition" in trials else ""
-    if "precision" not in trials and study is not None:  # runs from before the precision tag
-        device = str(trials["device"].dropna().iloc[0]) if "device" in trials else "cpu"
-        trials = trials.assign(precision=resolved_precision(
-            study.recipe_for(str(trials["budget"].iloc[0])).precision, device.split(":")[0]))
     result["hardware"] = hardware(trials)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

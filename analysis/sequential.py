@@ -101,9 +101,9 @@ class Design:
         if not self.sequential:
             return f"fixed design, {self.looks[0]} seeds, alpha {self.alpha}"
         seeds = ", ".join(str(n) for n in self.looks)
-        levels = ", ".join(f"{self.nominal_alpha(i):.3g}" for i in range(len(self.looks)))
+        cutoffs = ", ".join(f"{self.nominal_alpha(i):.3g}" for i in range(len(self.looks)))
         return (f"group-sequential design, Lan-DeMets {self.spending}-type spending, overall "
-                f"alpha {self.alpha}: rounds at {seeds} seeds decide at p < {levels}")
+                f"alpha {self.alpha}: rounds at {seeds} seeds decide at p < {cutoffs}")
 
 
 def encode(looks: tuple[int, ...]) -> str:

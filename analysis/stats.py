@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trainers.contract import METRIC_BOUNDS
+
 from .claim_check import check
 from .sequential import Design, decode
 
@@ -39,13 +41,6 @@ class Summary:
         if "contradicted" in verdicts:
             return "contradicted"
         return "inconclusive"
-
-
-# The range a metric can take: its interval is cut to it (a mean error rate lies in [0, 1]).
-METRIC_BOUNDS = {"val_error": (0.0, 1.0), "test_error": (0.0, 1.0), "train_error": (0.0, 1.0),
-                 "val_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
-                 "train_loss": (0.0, math.inf), "macs": (0.0, math.inf),
-                 "params": (0.0, math.inf)}
 
 
 def mean_ci(values, confidence: float = 0.95,

@@ -180,11 +180,12 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             study_changes["baseline"] = study.baseline if study.baseline in labels else ""
             other = "full" if budget_name == "quick" else "quick"
             budgets[other] = dataclasses.replace(study.budget(other), grid=new_budget.grid)
-            pairs = study_changes["pairs"] or len(order) > 1
-            if not pairs:  # no claim left to decide: each budget trains exactly its `seeds`
-                budgets = {k: dataclasses.replace(b, max_seeds=0) if k != budget_name or
-                           "max_seeds" not in budget_changes else b
-                           for k, b in budgets.items()}
+            if not study_changes["pairs"] and not study_changes["expected_order"]:
+                # no claim left to decide: each budget trains exactly its `seeds` (unless the
+                # user asked for max_seeds, which the study then refuses in one line)
+                for key, b in budgets.items():
+                    if key != budget_name or "max_seeds" not in budget_changes:
+                        budgets[key] = dataclasses.replace(b, max_seeds=0)
                 new_budget = budgets[budget_name]
         study = dataclasses.replace(study, **study_changes, **budgets)
     except (ValueError, TypeError) as e:

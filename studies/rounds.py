@@ -1,7 +1,7 @@
 """Sequential replication: the decision after each round of seeds of an ablation.
 
 A budget with `max_seeds` trains `seeds` replicates of every variant, then `seed_step` more per
-round while some claim pair is undecided (analysis.claim_check.check under the budget's
+round while some claim pair is undecided (the analysis's claim check under the budget's
 group-sequential design, analysis.sequential). The decision after a round is a function of the
 finished trials of the round's seeds alone, read back from MLflow, so a resumed study replays
 the same decisions and carries on in the round it was in; no seed is trained twice (the
@@ -10,13 +10,13 @@ trials' keys say what finished).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-import pandas as pd
-
-from analysis.claim_check import check, effect_text
+from analysis.claim_check import effect_text
 from analysis.load import tidy
 from analysis.sequential import Design
+from analysis.stats import summarize
 
 from . import schema, tracking
 from .trial import Job
@@ -36,21 +36,21 @@ def design(job: Job) -> Design:
 
 
 def decide(client, job: Job, seeds: int) -> list[PairDecision]:
-    """Each claim pair's decision on the finished trials with seed < `seeds`."""
+    """Each claim pair's decision on the finished trials with seed < `seeds`: the analysis's
+    own claim check (analysis.stats.summarize) under the budget's design."""
     rows = tidy(tracking.child_runs(client, job.experiment_id, job.generation))
     metric = job.study.metric
-    ok = rows[(rows["status"] == "ok") & (rows["seed"] < seeds)] if not rows.empty else rows
-    if "condition" in ok:
-        ok = ok[ok["condition"] == job.tags[schema.CONDITION]]
-    wide = (ok.pivot_table(index="seed", columns="variant", values=metric, aggfunc="first")
-            if not ok.empty and metric in ok else pd.DataFrame())
-    plan = design(job)
+    if not rows.empty and metric in rows:
+        rows = rows[rows["seed"] < seeds]
+        if "condition" in rows:
+            rows = rows[rows["condition"] == job.tags[schema.CONDITION]]
+    else:  # nothing finished with a value yet
+        rows = rows.iloc[0:0]
+    summary = summarize(rows, metric, pairs=tuple(job.study.claim_pairs), design=design(job))
+    checked = {(r["better"], r["worse"]): r for r in summary.claim.to_dict("records")}
     decisions = []
     for better, worse in job.study.claim_pairs:
-        if better not in wide or worse not in wide:
-            decisions.append(PairDecision(better, worse, "inconclusive", float("nan"), False))
-            continue
-        result = check(wide[better], wide[worse], plan)
+        result = checked.get((better, worse), {"verdict": "inconclusive", "mean_diff": math.nan})
         decisions.append(PairDecision(better, worse, result["verdict"], result["mean_diff"],
                                       result["verdict"] != "inconclusive"))
     return decisions

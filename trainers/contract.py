@@ -16,6 +16,7 @@ imports nothing heavy (importing it still runs `trainers/__init__`, which loads 
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,13 @@ FINAL_METRICS = ("val_error", "val_loss", "train_error", "train_loss", "test_err
                  *COST_METRICS, "wall_s", "epochs", "startup_s")
 """The numbers a finished trial keeps (startup_s is the harness's: process, data and model
 until training)."""
+
+METRIC_BOUNDS = {"val_error": (0.0, 1.0), "test_error": (0.0, 1.0), "train_error": (0.0, 1.0),
+                 "val_loss": (0.0, math.inf), "test_loss": (0.0, math.inf),
+                 "train_loss": (0.0, math.inf), "macs": (0.0, math.inf),
+                 "params": (0.0, math.inf)}
+"""The range a metric can take: an interval of its mean is cut to it (an error rate lies in
+[0, 1]), and a rate in [0, 1] is reported in percentage points."""
 
 CURVE_METRICS = ("train_loss", "train_error", "val_loss", "val_error", "lr",
                  "images_per_second")
