@@ -25,6 +25,25 @@ def recipe_changes(recipe: Recipe) -> str:
     return " ".join(changed) or "the defaults"
 
 
+def planned_trials(study: Study, name: str) -> list[int]:
+    """The trials the budget runs at each of its seed looks (one entry for a fixed design or a
+    search)."""
+    budget = study.budget(name)
+    if study.kind == "ablation":
+        return [len(study.variants(name)) * n for n in budget.seed_looks]
+    return [budget.trials]
+
+
+def expected_wall_s(study: Study, name: str) -> list[float] | None:
+    """Wall seconds to expect at each seed look, from the budget's pilot (None without one):
+    the fixed cost plus the trials in waves of `concurrency`, each taking the pilot's time."""
+    budget = study.budget(name)
+    if budget.pilot is None:
+        return None
+    return [FIXED_S + math.ceil(t / budget.concurrency) * budget.pilot.trial_s
+            for t in planned_trials(study, name)]
+
+
 def budget_lines(study: Study, name: str) -> list[str]:
     from analysis.claim_check import detectable, effect_text
     from analysis.sequential import Design
@@ -39,11 +58,10 @@ def budget_lines(study: Study, name: str) -> list[str]:
         seeds = (f"{looks[0]} seeds" if len(looks) == 1 else
                  f"{looks[0]} seeds, then rounds of {looks[1] - looks[0]} up to {looks[-1]} "
                  "while a claim pair is undecided")
-        trials = [len(variants) * n for n in looks]
+        trials = planned_trials(study, name)
         lines.append(f"  {len(variants)} variants x {seeds}: "
                      f"{trials[0]}" + (f"-{trials[-1]}" if len(trials) > 1 else "") + " trials")
     else:
-        trials = [budget.trials]
         lines.append(f"  {budget.trials} sampled points, one seed each")
     lines.append(f"  {budget.concurrency} trial(s) at once, {budget.cpus_per_trial} CPU(s) and "
                  f"{budget.gpus_per_trial:g} GPU each")
@@ -51,7 +69,7 @@ def budget_lines(study: Study, name: str) -> list[str]:
     if pilot is None:
         lines.append("  expected time and detectable effect: no pilot recorded for this budget")
         return lines
-    wall = [FIXED_S + math.ceil(t / budget.concurrency) * pilot.trial_s for t in trials]
+    wall = expected_wall_s(study, name)
     where = f", {pilot.machine}" if pilot.machine else ""
     lines.append(f"  expected wall time: {hms(wall[0])}"
                  + (f" to {hms(wall[-1])}" if len(wall) > 1 else "")

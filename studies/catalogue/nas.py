@@ -5,7 +5,8 @@ from __future__ import annotations
 from search_space import BasicExtras, Net, Stage, presets
 from trainers import Recipe
 
-from ..study import Budget, Study
+from ..study import Budget, Pilot, Study
+from ._shared import CPU_PILOT, short_recipe
 
 # One macro-architecture for every family: a 3x3/1 stem, three stages at strides 1/2/2
 # (28 -> 14 -> 7 px) whose widths double, 1-4 blocks each, global pool + FC. The space picks a
@@ -16,10 +17,12 @@ FAMILIES = ("basic", "preact", "bottleneck", "inverted", "shuffle", "shuffle_v2"
 WIDTHS = (8, 16, 24, 32)  # first-stage width; multiples of 8
 STRIDES = (1, 2, 2)
 
-# Quick budget: 4 trials, each at most MAX_MACS (50M MACs/image at 1x28x28; larger points are
-# rejected on the meta device before training), 1500 images: <= ~40 s of training even for a
-# depthwise net at the limit, ~2.5 minutes for the four, two at a time. About 2 in 3 sampled
-# points meet the limit (random sampling), so the constraint prunes some but not most.
+# Quick budget: 6 trials, each at most MAX_MACS (50M MACs/image at 1x28x28; larger points are
+# rejected on the meta device before training), 8,000 images x 2 epochs (cosine lr 0.05, no
+# flips: _shared.short_recipe). backbone_zoo's pilot sets the time: a ~30M-MAC residual net
+# takes ~35 s, a depthwise one (MobileNetV2 0.5, 23M) 163 s; counted at 110 s per trial. About
+# 2 in 3 sampled points meet the limit (random sampling), so the constraint prunes some but
+# not most.
 MAX_MACS = 50_000_000
 
 
@@ -81,7 +84,7 @@ STUDY = Study(
     max_macs=MAX_MACS,
     recipe=Recipe(epochs=15, batch_size=128, lr=0.05, weight_decay=5e-4, schedule="cosine",
                   crop_padding=2, flip=True),
-    quick=Budget(recipe={"epochs": 1, "max_train_images": 1500, "max_val_images": 500,
-                         "max_test_images": 500}, trials=4),
+    quick=Budget(recipe=short_recipe(8000), trials=6,
+                 pilot=Pilot(trial_s=110.0, metric_sd=0.01, machine=CPU_PILOT)),
     full=Budget(trials=200, concurrency=8, gpus_per_trial=0.125),
 )
