@@ -13,7 +13,7 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import STUDIES, find_study
+from . import STUDIES, did_you_mean, find_study
 
 if TYPE_CHECKING:
     from .study import Budget, Study
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the catalogue: name, kind, claim")
+    sub.add_parser("list", help="the catalogue: each study's name, kind and claim")
     show = sub.add_parser("show", help="a study's claim, space, recipe and budgets")
     show.add_argument("name", help="a catalogue study or a file defining STUDY")
     run = sub.add_parser("run", help="run or resume a study")
@@ -81,8 +81,8 @@ def _study(name: str) -> Study:
     except ValueError as e:  # a study file that fails
         raise UsageError(str(e)) from None
     if study is None:
-        raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))} "
-                         "(or a path to a file defining STUDY)")
+        raise UsageError(f"unknown study {name!r}{did_you_mean(name)}; available: "
+                         f"{', '.join(sorted(STUDIES))} (or a path to a file defining STUDY)")
     return study
 
 
@@ -90,7 +90,7 @@ def _list() -> int:
     broken = STUDIES.broken
     width = max(map(len, [*STUDIES, *broken]))
     for name, s in sorted(STUDIES.items()):
-        print(f"{name:<{width}}  {s.kind:<8}  {s.source}")
+        print(f"{name:<{width}}  {s.kind:<8}  {s.claim}")
     for name, error in sorted(broken.items()):
         print(f"{name:<{width}}  {'broken':<8}  {error}")
     return 0
@@ -101,7 +101,11 @@ def _show(s: Study) -> int:
     print(f"claim:  {s.claim}\nsource: {s.source}\nobjectives: {', '.join(s.objectives)}")
     if s.kind == "ablation":
         for budget in ("quick", "full"):
-            print(f"{budget} grid: {dict(s.grid_for(budget))}")
+            axes = "; ".join(f"{axis} = {', '.join(map(str, values))}"
+                             for axis, values in s.grid_for(budget))
+            print(f"{budget} grid: {axes}")
+        if s.expected_order:
+            print(f"expected order (better first): {' > '.join(s.expected_order)}")
         pairs = "; ".join(f"{b} beats {w}" for b, w in s.claim_pairs) or "-"
         print(f"baseline: {s.baseline or '-'}; claim pairs: {pairs}")
     from .plan import budget_lines
@@ -236,5 +240,19 @@ def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> in
     return 130 if outcome["status"] == "KILLED" else 0
 
 
+def run_cli(command) -> None:
+    """Exit with `command()`'s status; output piped into a reader that stops early (`| head`)
+    ends quietly, as other command-line tools do."""
+    import os
+
+    try:
+        status = command()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        status = 0
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -87,7 +87,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     uri = tracking.tracking_uri()
     tracking.check_store(uri)
     client = tracking.client()
-    exp_id = tracking.experiment_id(client, study.name)
+    exp_id = tracking.experiment_id(client, study.name, description(study))
     _take_over(client, exp_id, study, out)
     gen = tracking.bump_generation(client, exp_id) if fresh else tracking.generation(client,
                                                                                       exp_id)
@@ -107,7 +107,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
         schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
         schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
         schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides,
-        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS]})
+        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS], schema.NOTE: description(study)})
     job = dataclasses.replace(job, parent_id=parent)
     looks = budget.seed_looks if study.kind == "ablation" else ()
     round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
@@ -118,6 +118,13 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     status = _drive(client, job, plan, out)
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
             "trials": plan.total, "status": status, "condition": job.tags[schema.CONDITION]}
+
+
+def description(study: Study) -> str:
+    """The experiment's description in the MLflow UI: what the study tests, and where from."""
+    return (f"**Claim.** {study.claim}\n\n**Source.** {study.source}\n\n"
+            f"Base preset `{study.base}`, dataset `{study.dataset}`, metric `{study.metric}`. "
+            f"`python -m studies show {study.name}` prints its budgets.")
 
 
 def _take_over(client, exp_id: str, study: Study, out) -> None:

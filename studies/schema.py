@@ -8,6 +8,11 @@ nothing, so reading a name costs nothing.
 
 PARENT = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
 RUN_NAME = "mlflow.runName"
+NOTE = "mlflow.note.content"  # a run's or an experiment's description in the UI
+# Which view the UI opens an experiment in; a study's is model training (its runs), not the
+# GenAI view (traces) that MLflow 3 picks for an experiment without the tag.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+EXPERIMENT_KIND_TRAINING = "custom_model_development"
 
 PREFIX = "atlas."
 AXIS_PREFIX = "atlas.axis."  # one tag per varied axis of a trial's point

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import socket
@@ -68,8 +69,20 @@ def check_store(uri: str) -> None:
             )
 
 
+def missing_store() -> str | None:
+    """The file of a local (SQLite) store that does not exist yet, else None: a command that
+    only reads runs says so instead of creating an empty store."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri.removeprefix("sqlite:///"))
+    return None if path.exists() else str(path)
+
+
 def client() -> MlflowClient:
     uri = tracking_uri()
+    # MLflow announces at INFO that it creates or upgrades a store's tables: not the study's news
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     with sqlite_store_lock(uri):  # the first use creates a new store's tables: one at a time
         c = MlflowClient(tracking_uri=uri)
@@ -77,17 +90,25 @@ def client() -> MlflowClient:
     return c
 
 
-def experiment_id(c: MlflowClient, study: str) -> str:
+def experiment_id(c: MlflowClient, study: str, description: str = "") -> str:
+    """The study's experiment, created if need be, tagged to open on its runs in the UI and
+    described by `description` (markdown; the claim and source)."""
     exp = c.get_experiment_by_name(study)
     if exp is not None:
         if exp.lifecycle_stage == "deleted":
             c.restore_experiment(exp.experiment_id)
-        return exp.experiment_id
-    artifacts = None if os.environ.get("MLFLOW_TRACKING_URI") else f"{artifact_root()}/{study}"
-    try:
-        return c.create_experiment(study, artifact_location=artifacts)
-    except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation
-        return c.get_experiment_by_name(study).experiment_id
+        exp_id = exp.experiment_id
+    else:
+        artifacts = (None if os.environ.get("MLFLOW_TRACKING_URI")
+                     else f"{artifact_root()}/{study}")
+        try:
+            exp_id = c.create_experiment(study, artifact_location=artifacts)
+        except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation
+            exp_id = c.get_experiment_by_name(study).experiment_id
+    c.set_experiment_tag(exp_id, schema.EXPERIMENT_KIND, schema.EXPERIMENT_KIND_TRAINING)
+    if description:
+        c.set_experiment_tag(exp_id, schema.NOTE, description)
+    return exp_id
 
 
 def generation(c: MlflowClient, exp_id: str) -> int:

@@ -3,8 +3,11 @@ duplicates, --fresh, and one-line errors with exit status 2 before Ray starts.""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from mlflow.tracking import MlflowClient
 from search_space import Net
 from studies import STUDIES
 from studies.__main__ import main
-from studies.progress import hms
+from studies.plan import hms
 
 TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
         "--set", "max_test_images=128", "--set", "batch_size=64"]
@@ -33,8 +36,11 @@ def runs_of(workdir, study: str):
 def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
     study = STUDIES["width_vs_depth"]
     assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "3/3 done (0 failed" in out
+    noise = ("Configuration for experiment", "View detailed results", "TensorBoard",
+             "Token authentication", "Creating initial MLflow")  # Tune's, Ray's and MLflow's
+    assert [n for n in noise if n in out + err] == []
     assert "mean val_error" in out and "per-trial start-up" in out
 
     client, parents, trials = runs_of(workdir, "width_vs_depth")
@@ -96,6 +102,8 @@ def study_files(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "no_such_study"], "unknown study 'no_such_study'; available:"),
+    (["run", "width_vs_dept"], "unknown study 'width_vs_dept' (did you mean width_vs_depth?)"),
+    (["show", "residual_variant"], "(did you mean residual_variants?)"),
     (["run", "{files}/syntax.py"], "syntax.py (line 1): SyntaxError: invalid syntax"),
     (["run", "{files}/raises.py"], "raises.py: KeyError: 'no_such_study'"),
     (["run", "{files}/nostudy.py"], "must define STUDY = Study(...)"),
@@ -148,11 +156,13 @@ def test_unusable_tracking_store_is_exit_2(uri, message, workdir, monkeypatch, c
 def test_list_and_show(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in STUDIES:
-        assert name in out
+    for name, study in STUDIES.items():
+        assert f"{name} " in out and study.claim in out  # the claim, on the study's line
     assert main(["show", "bottleneck_nonlinearity"]) == 0
     out = capsys.readouterr().out
     assert "Figure 6a" in out and "activation=linear" in out
+    assert "quick grid: activation = linear, relu6, relu" in out  # fields, not a dict's repr
+    assert "expected order (better first): activation=linear > " in out
     assert "quick budget: recipe epochs=" in out and "full budget: recipe" in out
 
 
@@ -296,3 +306,50 @@ def test_show_prints_every_budget_plan(name, capsys):
         assert f"{budget} budget: recipe " in out
     assert out.count(" trials") + out.count("sampled points") >= 2
     assert out.count("expected wall time: ") + out.count("no pilot recorded") == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "width_vs_dept"], "for 'width_vs_dept' (did you mean width_vs_depth?)"),
+    (["summary", "width_vs_depth"], "run `make study name=width_vs_depth` first"),
+    (["calibrate", "no_such_study"], "no MLflow store at"),
+])
+def test_analysis_without_runs_is_one_line_exit_2_and_writes_nothing(argv, message, workdir,
+                                                                   capsys):
+    from analysis.__main__ import main as analysis_main
+
+    assert analysis_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert list(workdir.iterdir()) == []  # no empty store created by a command that reads
+
+
+HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas")
+
+
+@pytest.mark.parametrize("argv, allowed", [
+    (["list"], ()),
+    (["show", "width_vs_depth"], ("pandas",)),  # statsmodels' power (the detectable effect)
+])
+def test_listing_and_showing_load_no_training_library(argv, allowed):
+    """`list` and `show` answer without importing torch, Ray, MLflow or Optuna (the catalogue
+    modules, the points and the recipes are plain dataclasses)."""
+    code = (f"import sys; from studies.__main__ import main; main({argv!r}); "
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    loaded = ast.literal_eval(out.strip().splitlines()[-1])
+    assert set(loaded) <= set(allowed), loaded
+
+
+def test_experiment_opens_on_its_runs_and_states_the_claim(workdir):
+    from studies import schema, tracking
+    from studies.driver import description
+
+    study = STUDIES["width_vs_depth"]
+    client = tracking.client()
+    exp_id = tracking.experiment_id(client, study.name, description(study))
+    tags = client.get_experiment(exp_id).tags
+    assert tags[schema.EXPERIMENT_KIND] == schema.EXPERIMENT_KIND_TRAINING  # not the GenAI view
+    assert study.claim in tags[schema.NOTE] and study.source in tags[schema.NOTE]
+    assert tracking.experiment_id(client, study.name) == exp_id  # found again, tags kept
+    assert client.get_experiment(exp_id).tags[schema.NOTE] == tags[schema.NOTE]
