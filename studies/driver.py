@@ -116,6 +116,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
           f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
           f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
     status = _drive(client, job, plan, out)
+    parent = tracking.latest_parent(client, exp_id) or parent  # this one, unless it was empty
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
             "trials": plan.total, "status": status, "condition": job.tags[schema.CONDITION]}
 
@@ -188,6 +189,13 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
                   "killed in MLflow; finished trials are kept; run the same command again to "
                   "resume", file=out, flush=True)
         tracking.finish_parent(client, job.parent_id, status, {})
+        if status == "FINISHED" and not tracking.has_children(client, job.experiment_id,
+                                                             job.parent_id):
+            # nothing was left to run: the invocation leaves no empty parent behind, and the
+            # parent that holds the trials stays the study's latest
+            tracking.discard_run(client, job.parent_id)
+            print(f"[{job.study.name}] nothing to run: every trial had finished",
+                  file=out, flush=True)
     return status
 
 

@@ -240,10 +240,13 @@ class TrialRun:
 
     @classmethod
     def create(cls, c: MlflowClient, exp_id: str, parent_id: str, name: str,
-               params: dict[str, Any], tags: dict[str, str], point_json: str) -> TrialRun:
+               params: dict[str, Any], tags: dict[str, str], texts: dict[str, str]
+               ) -> TrialRun:
+        """A trial's run under its parent, with its params, tags and text artifacts."""
         run = c.create_run(exp_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
         c.log_batch(run.info.run_id, params=_params(params))
-        c.log_text(run.info.run_id, point_json, "point.json")
+        for file, text in texts.items():
+            c.log_text(run.info.run_id, text, file)
         return cls(c, run.info.run_id)
 
     @classmethod
@@ -312,6 +315,16 @@ def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[st
         Metric(k, float(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
     ])
     c.set_terminated(parent_id, status)
+
+
+def has_children(c: MlflowClient, exp_id: str, parent_id: str) -> bool:
+    return bool(c.search_runs([exp_id], max_results=1,
+                              filter_string=f"{_tag(PARENT_TAG)} = '{parent_id}'"))
+
+
+def discard_run(c: MlflowClient, run_id: str) -> None:
+    """Delete a run that holds nothing (MLflow keeps it, deleted, until `mlflow gc`)."""
+    c.delete_run(run_id)
 
 
 def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str, Any]]:

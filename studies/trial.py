@@ -9,6 +9,7 @@ closed FAILED with the status and reason, and the study goes on.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import tempfile
 import time
@@ -168,8 +169,14 @@ def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,
               **{f"recipe.{k}": v for k, v in recipe.to_dict().items()},
               "dataset": job.study.dataset, "seed": recipe.seed,
               **{f"axis.{k}": v for k, v in axes.items()}}
-    return tracking.TrialRun.create(client, job.experiment_id, job.parent_id,
-                                    f"{label} seed={recipe.seed}", logged, tags, net.to_json())
+    overrides = job.tags.get(schema.OVERRIDES, "")
+    name = f"{label} seed={recipe.seed}" + (f" [{overrides}]" if overrides else "")
+    # what was trained (the point adapted to the data), and the preset the study started from
+    texts = {"point.json": job.adapted(net, recipe).to_json(),
+             "preset.json": json.dumps({"preset": job.study.base,
+                                        "net": json.loads(job.study.base_net.to_json())})}
+    return tracking.TrialRun.create(client, job.experiment_id, job.parent_id, name, logged,
+                                    tags, texts)
 
 
 def _cost_or_nothing(job: Job, net, recipe: Recipe) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import math
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from search_space import Net
 from studies import STUDIES
 from studies.__main__ import main
 from studies.plan import hms
+from trainers.contract import adapt
 
 TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
         "--set", "max_test_images=128", "--set", "batch_size=64"]
@@ -59,8 +61,15 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
                 if k.startswith("atlas.axis.")}
         expected = study.point(axes)
         local = client.download_artifacts(run.info.run_id, "point.json", str(workdir))
-        point = Net.from_json(Path(local).read_text())
-        assert point == expected and tags["atlas.spec_key"] == expected.key()
+        point = Net.from_json(Path(local).read_text())  # what was trained: adapted to the data
+        assert point == adapt(expected, (1, 28, 28), 10, study.recipe_for("quick"))
+        assert point.in_channels == 1 and tags["atlas.spec_key"] == expected.key()
+        local = client.download_artifacts(run.info.run_id, "preset.json", str(workdir))
+        preset = json.loads(Path(local).read_text())
+        assert preset["preset"] == study.base
+        assert Net.from_json(json.dumps(preset["net"])) == study.base_net
+        assert run.info.run_name.startswith(f"{tags['atlas.variant']} seed=0 [")
+        assert "max_train_images=256" in run.info.run_name  # the overrides tell runs apart
         flat = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
         assert Net.from_flat(flat) == expected
         epochs = study.recipe_for("quick").epochs
@@ -72,11 +81,12 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
         history = client.get_metric_history(run.info.run_id, "train_loss")
         assert [m.step for m in history] == list(range(1, epochs + 1))  # a step per epoch
 
-    # the same command again: nothing retrained, no duplicate child runs
+    # the same command again: nothing retrained, no duplicate child runs, no empty parent
     assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
-    assert "0 of 3 trials to run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 of 3 trials to run" in out and "nothing to run" in out
     _, parents, trials = runs_of(workdir, "width_vs_depth")
-    assert len(parents) == 2 and len(trials) == 3
+    assert len(parents) == 1 and len(trials) == 3
 
     # --fresh: a new generation, every trial again
     assert main(["run", "width_vs_depth", "--fresh", *TINY, *ONE_SEED]) == 0
@@ -232,7 +242,7 @@ def test_a_search_runs_prunes_and_resumes(workdir, capsys):
     assert main(argv) == 0
     assert "0 of 3 trials to run" in capsys.readouterr().out
     _, parents, trials = runs_of(workdir, "nas")
-    assert len(parents) == 2 and len(trials) == 3
+    assert len(parents) == 1 and len(trials) == 3  # the no-op left no parent
 
 
 @pytest.mark.slow
