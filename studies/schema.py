@@ -31,6 +31,8 @@ REASON = "atlas.reason"  # why, in one line
 
 # parent runs
 CLAIM = "atlas.claim"
+VERDICT = "atlas.verdict"  # the report's verdict (reproduced, contradicted, ...)
+PAIR_VERDICTS = "atlas.pair_verdicts"  # "better vs worse: verdict; ..." per claim pair
 SOURCE = "atlas.source"
 DRIVER = "atlas.driver"  # liveness.identity() of the driver process
 HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat
@@ -52,6 +54,10 @@ ATTEMPTS = "atlas.attempts"
 RESTORED_FROM = "atlas.restored_from"
 DEVICE = "atlas.device"
 PRECISION = "atlas.precision"  # what the trainer trained in: fp32, bf16, fp16
+CPU = "atlas.cpu"  # the CPU model of the machine the trial ran on
+CORES = "atlas.cores"  # its CPU cores
+GPU = "atlas.gpu"  # the GPU's name, "" when it trained on the CPU
+VERSIONS = "atlas.versions"  # Python and the libraries that trained and tracked it
 RESUMED_FROM_EPOCH = "atlas.resumed_from_epoch"
 
 # A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of the

@@ -16,11 +16,13 @@ import json
 import logging
 import math
 import os
+import platform
 import socket
 import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from .schema import FAILURE_STATUSES
 
 PARENT_TAG = schema.PARENT
 MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
+MAX_TAG_CHARS = 5000  # and on one tag value (kept well under its limit)
 
 
 def tracking_uri() -> str:
@@ -129,6 +132,37 @@ def git_commit() -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_tags(device: str) -> dict[str, str]:
+    """Where a trial ran, as tags: the report's hardware line is read from them, not from the
+    machine that writes the report."""
+    gpu = ""
+    if device.startswith("cuda"):
+        import torch
+
+        gpu = torch.cuda.get_device_name(torch.device(device))
+    versions = ", ".join([f"Python {platform.python_version()}"] + [
+        f"{name} {_version(name)}" for name in ("torch", "ray", "optuna", "mlflow")])
+    return {schema.CPU: cpu_model(), schema.CORES: str(os.cpu_count() or "?"), schema.GPU: gpu,
+            schema.VERSIONS: versions}
 
 
 def trial_key(**parts: Any) -> str:
@@ -264,8 +298,10 @@ class TrialRun:
     def log_epoch(self, metrics: dict[str, Any], step: int) -> None:
         self.last_epoch = {"step": step, "keys": set(metrics)}
         now = int(time.time() * 1000)
+        # the epoch is the step, not a metric of its own (the UI's compare view would open on it)
         self.c.log_batch(self.run_id, metrics=[
-            Metric(k, float(v), now, step) for k, v in metrics.items() if _number(v)
+            Metric(k, shown(v), now, step) for k, v in metrics.items()
+            if _number(v) and k != "epoch"
         ])
 
     def finish(self, metrics: dict[str, Any], status: str, reason: str = "", step: int = 0,
@@ -279,14 +315,22 @@ class TrialRun:
         now = int(time.time() * 1000)
         tags = [RunTag(schema.STATUS, status)]
         if reason:
-            tags.append(RunTag(schema.REASON, reason[:5000]))
+            tags.append(RunTag(schema.REASON, reason[:MAX_TAG_CHARS]))
         logged = self.last_epoch.get("keys", set()) if self.last_epoch.get("step") == step else ()
         self.c.log_batch(self.run_id, tags=tags, metrics=[
-            Metric(k, float(v), now, step) for k, v in metrics.items()
+            Metric(k, shown(v), now, step) for k, v in metrics.items()
             if _number(v) and k not in logged
         ])
         self.c.set_terminated(self.run_id,
                               "FAILED" if status in FAILURE_STATUSES else "FINISHED")
+
+
+def shown(v: Any) -> float:
+    """A metric value to 7 significant digits: the trainer's float32 error rates (0.78 arrives
+    as 0.7799999713897705) show as they are meant in the UI. Whole numbers (params, MACs) are
+    kept exactly."""
+    v = float(v)
+    return v if v.is_integer() or not math.isfinite(v) else float(f"{v:.7g}")
 
 
 def _number(v: Any) -> bool:
@@ -312,7 +356,7 @@ def close_early_stopped(c: MlflowClient, run_id: str) -> None:
 
 def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[str, Any]) -> None:
     c.log_batch(parent_id, metrics=[
-        Metric(k, float(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
+        Metric(k, shown(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
     ])
     c.set_terminated(parent_id, status)
 
@@ -374,8 +418,14 @@ def _latest_parent_run(c: MlflowClient, exp_id: str):
     return runs[0] if runs else None
 
 
-def log_report(c: MlflowClient, run_id: str, folder: str) -> None:
+def log_report(c: MlflowClient, run_id: str, folder: str,
+               results: tuple[dict[str, float], dict[str, str]] = ({}, {})) -> None:
+    """The report's files under `report/`, and its figures (metrics, tags) on the run."""
     c.log_artifacts(run_id, folder, "report")
+    metrics, tags = results
+    now = int(time.time() * 1000)
+    c.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+                tags=[RunTag(k, v[:MAX_TAG_CHARS]) for k, v in tags.items()])
 
 
 def find_experiment(c: MlflowClient, study: str) -> str | None:

@@ -141,7 +141,8 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     watchdog.exit_if_orphaned(job.driver)
     run.tag({schema.DEVICE: str(result.get("device", "")),
              schema.PRECISION: str(result.get("precision", "")),
-             schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0))})
+             schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0)),
+             **tracking.machine_tags(str(result.get("device", "")))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
                  "done": 1})

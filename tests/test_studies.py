@@ -44,6 +44,9 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
              "Token authentication", "Creating initial MLflow")  # Tune's, Ray's and MLflow's
     assert [n for n in noise if n in out + err] == []
     assert "mean val_error" in out and "per-trial start-up" in out
+    assert out.count("mean val_error |") == 1  # one summary table at the end
+    rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| wrn=")]
+    assert rows == study.variants("quick")  # in grid order
 
     client, parents, trials = runs_of(workdir, "width_vs_depth")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
@@ -351,7 +354,7 @@ def test_listing_and_showing_load_no_training_library(argv, allowed):
     assert set(loaded) <= set(allowed), loaded
 
 
-def test_experiment_opens_on_its_runs_and_states_the_claim(workdir):
+def test_experiment_opens_on_its_runs_and_states_the_claim(workdir, capsys):
     from studies import schema, tracking
     from studies.driver import description
 
@@ -363,3 +366,16 @@ def test_experiment_opens_on_its_runs_and_states_the_claim(workdir):
     assert study.claim in tags[schema.NOTE] and study.source in tags[schema.NOTE]
     assert tracking.experiment_id(client, study.name) == exp_id  # found again, tags kept
     assert client.get_experiment(exp_id).tags[schema.NOTE] == tags[schema.NOTE]
+    assert main(["links", "--port", "5123"]) == 0  # what `make ui` prints: the runs page
+    assert (f"width_vs_depth: http://127.0.0.1:5123/#/experiments/{exp_id}/runs"
+            "?workflowType=machine_learning") in capsys.readouterr().out
+
+
+def test_metrics_show_as_meant_in_the_ui():
+    import numpy as np
+
+    from studies.tracking import shown
+
+    assert shown(np.float32(0.78)) == 0.78  # not 0.7799999713897705
+    assert shown(23_520_842) == 23_520_842 and shown(2**40) == 2**40  # counts stay exact
+    assert shown(0.123456789) == 0.1234568 and math.isinf(shown(float("inf")))
