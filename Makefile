@@ -47,12 +47,12 @@ study: $(STAMP)  ## make study name=NAME [budget=auto|quick|full] [set="epochs=2
 	the studies are: $$($(PY) -c 'import studies; print(" ".join(sorted(studies.STUDIES)))')" >&2; \
 	exit 2; fi
 	$(PY) -m studies run $(name) --budget $(budget) $(foreach s,$(set),--set $(s)) $(if $(fresh),--fresh)
-	@echo; $(PY) -m analysis summary $(name) $(if $(condition),--condition '$(condition)')
 
 report: $(STAMP)  ## make report name=NAME [condition=KEY|all]: reports/NAME/report.md + PNGs, logged to MLflow
 	@if [ -z "$(name)" ]; then echo "error: make report name=NAME" >&2; exit 2; fi
 	$(PY) -m analysis report $(name) $(if $(condition),--condition '$(condition)')
 
 ui: $(STAMP)  ## the MLflow UI on the studies' store, http://127.0.0.1:$(port)
+	@$(PY) -m studies links --port $(port)
 	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlruns.db}" \
 	  --default-artifact-root "$(CURDIR)/mlartifacts" --host 127.0.0.1 --port $(port)

@@ -7,22 +7,17 @@ used, so the study driver can use the claim check without loading the plotting s
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from search_space.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .load import load_runs  # noqa: F401
     from .report import write_report  # noqa: F401
     from .stats import Summary, mean_ci, paired_test, summarize  # noqa: F401
 
-_LAZY = {"load_runs": "load", "write_report": "report", "Summary": "stats", "mean_ci": "stats",
-         "paired_test": "stats", "summarize": "stats"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, {
+    "load_runs": "load", "write_report": "report", "Summary": "stats", "mean_ci": "stats",
+    "paired_test": "stats", "summarize": "stats"})
 
 __all__ = ["Summary", "load_runs", "mean_ci", "paired_test", "summarize", "write_report"]

@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .report import study_summary, summary_markdown, write_calibration, write_report
+from studies import find_study
+
+from .report import (
+    grid_order,
+    study_summary,
+    summary_markdown,
+    write_calibration,
+    write_report,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "summary":
-            print(summary_markdown(study_summary(args.name, condition=args.condition)[0]))
+            summary, trials, _ = study_summary(args.name, condition=args.condition)
+            print(summary_markdown(summary, grid_order(find_study(args.name), trials), trials))
         elif args.command == "report":
             print(f"wrote {write_report(args.name, args.out, condition=args.condition)}")
         else:
@@ -41,4 +50,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from studies.__main__ import run_cli
+
+    run_cli(main)

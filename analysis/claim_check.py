@@ -23,15 +23,18 @@ from __future__ import annotations
 import math
 import warnings
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower, TTestPower
 
 from trainers.contract import METRIC_BOUNDS
 
 from .sequential import Design
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 POWER = 0.8
 # Below this spread the values are equal up to float rounding (an error rate is a multiple of

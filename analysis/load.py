@@ -20,11 +20,19 @@ def load_runs(study: str, *, generation: int | None = None,
     `condition` (schema.CONDITION) to the latest invocation's, so trials of another budget or
     recipe (`--set epochs=2`) are not pooled with it; "all" keeps every condition.
     """
+    from studies import STUDIES, did_you_mean
+
+    # a mistyped name gets the closest studies; a right one, the command that makes its runs
+    advice = (did_you_mean(study) if study not in STUDIES else "") or \
+        f"; run `make study name={study}` first"
+    missing = tracking.missing_store()
+    if missing:
+        raise ValueError(f"no MLflow store at {missing} for {study!r}{advice} (in this folder, "
+                         "or set MLFLOW_TRACKING_URI)")
     client = tracking.client()
     exp_id = tracking.find_experiment(client, study)
     if exp_id is None:
-        raise ValueError(f"no MLflow experiment {study!r} at {tracking.tracking_uri()}; "
-                         f"run `make study name={study}` first")
+        raise ValueError(f"no MLflow experiment {study!r} at {tracking.tracking_uri()}{advice}")
     gen = tracking.generation(client, exp_id) if generation is None else generation
     trials = tidy(tracking.child_runs(client, exp_id, gen))
     latest = condition is None

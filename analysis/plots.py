@@ -26,44 +26,90 @@ def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
     return pd.DataFrame(front)
 
 
-def error_vs_cost(summary: Summary, path: Path, cost: str = "macs") -> Path:
-    """Mean error of each variant against its MACs or params, the Pareto front drawn, every
-    point labelled (classic presets carry their names in backbone_zoo)."""
+def n_text(counts) -> str:
+    """'n = 3 per variant' or 'n = 2-3 per variant' for a title."""
+    counts = [int(c) for c in counts if pd.notna(c)]
+    if not counts:
+        return "no finished trials"
+    low, high = min(counts), max(counts)
+    return f"n = {low}{'' if low == high else f'-{high}'} per variant"
+
+
+def _chance(ax, chance: float | None) -> None:
+    """Chance level, dashed; when it lies far outside the data's range the axis keeps the
+    data's range (a line at 0.9 would flatten errors near 0.1) and says where chance is."""
+    if chance is None:
+        return
+    low, high = ax.get_ylim()
+    if ax.has_data() and not low - (high - low) <= chance <= high + (high - low):
+        ax.text(0.99, 0.99 if chance > high else 0.01,
+                f"chance {chance:.2f} ({'above' if chance > high else 'below'} the axis)",
+                transform=ax.transAxes, ha="right", va="top" if chance > high else "bottom",
+                fontsize=7, color="grey")
+        return
+    ax.axhline(chance, color="grey", linestyle="--", linewidth=1,
+               label=f"chance ({chance:.2f})")
+
+
+def _interval(v: pd.DataFrame):
+    """Error bars for the rows with an interval (n >= 2); None when no row has one."""
+    if v["ci_low"].isna().all():
+        return None
+    low = (v["mean"] - v["ci_low"]).where(v["n"] >= 2).fillna(0).clip(lower=0)
+    high = (v["ci_high"] - v["mean"]).where(v["n"] >= 2).fillna(0).clip(lower=0)
+    return [low.to_numpy(), high.to_numpy()]
+
+
+def error_vs_cost(summary: Summary, path: Path, cost: str = "macs",
+                  chance: float | None = None) -> Path:
+    """Mean error of each variant against its MACs or params (intervals where n >= 2), the
+    Pareto front drawn (a marker on each of its points, so a one-point front shows), every
+    point labelled (classic presets carry their names in backbone_zoo), chance dashed."""
     v = summary.variants.dropna(subset=["mean", cost])
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     if not v.empty:
-        errors = [v["mean"] - v["ci_low"], v["ci_high"] - v["mean"]]
-        errors = None if v["ci_low"].isna().all() else np.nan_to_num(np.array(errors))
-        ax.errorbar(v[cost], v["mean"], yerr=errors, fmt="o", capsize=3, label="variant")
+        ax.errorbar(v[cost], v["mean"], yerr=_interval(v), fmt="o", capsize=3, label="variant")
         front = pareto_front(v, cost, "mean")
-        ax.step(front[cost], front["mean"], where="post", color="C3", label="Pareto front")
+        ax.step(front[cost], front["mean"], where="post", color="C3")
+        ax.plot(front[cost], front["mean"], "s", color="C3", mfc="none", markersize=10,
+                label=f"Pareto front ({len(front)})")
         for _, row in v.iterrows():
             ax.annotate(row["variant"], (row[cost], row["mean"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
+    _chance(ax, chance)
     ax.set_xlabel("multiply-adds" if cost == "macs" else "parameters")
     ax.set_ylabel(summary.metric)
-    ax.set_title(f"{summary.metric} vs {'MACs' if cost == 'macs' else 'params'}")
+    ax.set_title(f"{summary.metric} vs {'MACs' if cost == 'macs' else 'params'} "
+                 f"({n_text(v['n'])})")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
 def learning_curves(history: pd.DataFrame, path: Path, metric: str = "val_error",
-                    confidence: float = 0.95) -> Path:
-    """Per variant: the mean over seeds of `metric` per epoch, with a t confidence band."""
+                    confidence: float = 0.95, chance: float | None = None) -> Path:
+    """Per variant: the mean over seeds of `metric` per epoch, with a t confidence band (where
+    n >= 2); with a single epoch each point is labelled with its value."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    counts = []
     if not history.empty and metric in history:
         ok = history[history["status"] == "ok"]
         for i, (variant, group) in enumerate(ok.groupby("variant")):
             rows = [(epoch, *mean_ci(g[metric], confidence))
                     for epoch, g in group.groupby("epoch")]
             epochs, means, _, lows, highs = map(np.array, zip(*rows, strict=True))
+            counts.append(group["run_id"].nunique() if "run_id" in group else len(group))
             ax.plot(epochs, means, marker="o", color=f"C{i}", label=variant)
             if np.isfinite(lows).any():
                 ax.fill_between(epochs, lows, highs, color=f"C{i}", alpha=0.2)
+            if len(epochs) == 1:
+                ax.annotate(f"{means[0]:.3f}", (epochs[0], means[0]), fontsize=7,
+                            xytext=(4, 0), textcoords="offset points", va="center")
+    _chance(ax, chance)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
-    ax.set_title(f"{metric} per epoch (mean, {int(confidence * 100)}% CI over seeds)")
+    ax.set_title(f"{metric} per epoch (mean, {int(confidence * 100)}% CI over seeds; "
+                 f"{n_text(counts)})")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -75,28 +121,30 @@ def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     ok = trials[trials["status"] == "ok"] if not trials.empty else trials
     for group_name, group in ok.groupby(by):
-        errors = np.sort(group[metric].dropna().to_numpy())
-        if len(errors):
-            ax.step(errors, np.arange(1, len(errors) + 1) / len(errors), where="post",
-                    label=f"{group_name} (n={len(errors)})")
+        errors = group[metric].dropna().to_numpy()
+        if len(errors):  # from 0 to 1: one run is a single step
+            ax.ecdf(errors, label=f"{group_name} (n={len(errors)})")
     ax.set_xlabel(metric)
     ax.set_ylabel("cumulative fraction of trials")
+    ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"{metric} EDF by {by}")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
 
-def ablation_bars(summary: Summary, path: Path) -> Path:
-    """Mean of each variant with its confidence interval."""
+def ablation_bars(summary: Summary, path: Path, chance: float | None = None) -> Path:
+    """Mean of each variant with its confidence interval (where n >= 2); chance dashed."""
     v = summary.variants
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     if not v.empty:
-        low = (v["mean"] - v["ci_low"]).fillna(0).clip(lower=0)
-        high = (v["ci_high"] - v["mean"]).fillna(0).clip(lower=0)
-        ax.bar(v["variant"], v["mean"], yerr=[low, high], capsize=4, color="C0")
+        ax.bar(v["variant"], v["mean"], yerr=_interval(v), capsize=4, color="C0")
         ax.tick_params(axis="x", rotation=30, labelsize=8)
+    _chance(ax, chance)
+    if chance is not None:
+        ax.legend(fontsize=8)
     ax.set_ylabel(summary.metric)
-    ax.set_title(f"{summary.metric} by variant (mean, {int(summary.confidence * 100)}% CI)")
+    ax.set_title(f"{summary.metric} by variant (mean, {int(summary.confidence * 100)}% CI; "
+                 f"{n_text(v['n'] if not v.empty else [])})")
     return _save(fig, path)
 
 

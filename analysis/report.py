@@ -4,14 +4,13 @@ study's latest parent MLflow run."""
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from studies import find_study, tracking
+from studies import Study, find_study, schema, tracking
 
 from . import plots
 from .claim_check import effect_text, reading
@@ -19,24 +18,55 @@ from .load import load_runs
 from .stats import Summary, summarize
 
 
-def study_summary(name: str, metric: str | None = None, condition: str | None = None
+def study_summary(study: str | Study, metric: str | None = None, condition: str | None = None
                   ) -> tuple[Summary, pd.DataFrame, pd.DataFrame]:
-    """`name`: a catalogue study, a study file, or any MLflow experiment of studies' runs;
-    `condition`: see load_runs (default: the latest invocation's)."""
-    study = find_study(name)
-    trials, history = load_runs(study.name if study else name, condition=condition)
-    metric = metric or (study.metric if study else "val_error")
-    summary = summarize(trials, metric, baseline=study.baseline if study else None,
-                        pairs=study.claim_pairs if study else ())
+    """`study`: a Study, a catalogue study's name, a study file, or any MLflow experiment of
+    studies' runs; `condition`: see load_runs (default: the latest invocation's)."""
+    found = study if isinstance(study, Study) else find_study(study)
+    trials, history = load_runs(found.name if found else study, condition=condition)
+    metric = metric or (found.metric if found else "val_error")
+    summary = summarize(trials, metric, baseline=found.baseline if found else None,
+                        pairs=found.claim_pairs if found else ())
     return summary, trials, history
 
 
-def summary_markdown(summary: Summary) -> str:
-    """The tables of a summary as markdown (variants; paired tests; claim check)."""
+def grid_order(study: Study | None, trials: pd.DataFrame) -> list[str]:
+    """The variants in the order the study's grid declares them (its budget's)."""
+    if study is None or study.kind != "ablation" or trials.empty:
+        return []
+    budgets = [b for b in trials.get("budget", pd.Series()).dropna().unique()
+               if b in ("quick", "full")]
+    return study.variants(budgets[0] if budgets else "quick")
+
+
+def run_end_summary(study: Study, condition: str) -> str:
+    """What `make study` prints at its end, once: this invocation's condition, the variants in
+    grid order with n and intervals, the claim check with a line per pair, the trials that did
+    not finish normally, and the trials' start-up time."""
+    summary, trials, _ = study_summary(study, condition=condition)
+    budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
+    lines = [f"## {study.name}: {summary.metric} by variant (budget {budget}, condition "
+             f"{condition})", "", summary_markdown(summary, grid_order(study, trials), trials)]
+    ok = trials[trials["status"] == "ok"] if not trials.empty else trials
+    if "startup_s" in ok and ok["startup_s"].notna().any():
+        lines += ["", f"per-trial start-up (process, data and model until training): mean "
+                  f"{ok['startup_s'].mean():.1f} s, max {ok['startup_s'].max():.1f} s"]
+    return "\n".join(lines)
+
+
+def summary_markdown(summary: Summary, order: list[str] = (),
+                     trials: pd.DataFrame | None = None) -> str:
+    """The tables of a summary as markdown (variants, in `order` when given, else by mean;
+    paired tests; claim check), and the trials that did not finish normally."""
     parts = []
     v = summary.variants.copy()
+    unfinished = _unfinished(trials)
     if v.empty:
-        return "No finished trials yet."
+        return "\n\n".join(["No finished trials yet.", *unfinished])
+    if order:
+        rank = {label: i for i, label in enumerate(order)}
+        v = v.sort_values("variant", key=lambda c: c.map(lambda x: rank.get(x, len(rank))),
+                          kind="stable")
     if summary.replicates < 2:  # intervals and tests need two replicates of every variant
         v = v.drop(columns=["std", "ci_low", "ci_high"])
         parts.append(f"{summary.replicates} seed per variant: no statistics; use seeds>=2 "
@@ -70,7 +100,21 @@ def summary_markdown(summary: Summary) -> str:
                                 f"{reading(row._asdict(), summary.metric)}"
                                 for row in summary.claim.itertuples()))
         parts.append(f"**Verdict at this budget: {summary.verdict}.**")
-    return "\n\n".join(parts)
+    return "\n\n".join([*parts, *unfinished])
+
+
+def _unfinished(trials: pd.DataFrame | None) -> list[str]:
+    if trials is None or trials.empty:
+        return []
+    other = trials[trials["status"] != "ok"]
+    if other.empty:
+        return []
+    lines = []
+    for row in other.itertuples():
+        reason = getattr(row, "reason", None)
+        reason = f": {reason}" if isinstance(reason, str) and reason else ""
+        lines.append(f"- {row.variant} seed {row.seed}: {row.status}{reason}")
+    return ["Trials that did not finish normally:\n\n" + "\n".join(lines)]
 
 
 def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True,
@@ -86,14 +130,18 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     try:
+        chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
         figures = [
-            plots.ablation_bars(summary, staging / "ablation.png"),
-            plots.learning_curves(history, staging / "learning_curves.png", summary.metric),
-            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs"),
-            plots.error_vs_cost(summary, staging / "error_vs_params.png", "params"),
+            plots.ablation_bars(summary, staging / "ablation.png", chance),
+            plots.learning_curves(history, staging / "learning_curves.png", summary.metric,
+                                  chance=chance),
+            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance),
+            plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance),
             plots.error_edf(trials, staging / "error_edf.png", summary.metric),
         ]
-        (staging / "report.md").write_text(_markdown(name, study, summary, trials, figures))
+        text = _markdown(name, study, summary, trials, figures)
+        (staging / "report.md").write_text(text)
+        (staging / "report.html").write_text(self_contained_html(text, staging, name))
         if final.exists():
             shutil.rmtree(final)
         os.replace(staging, final)
@@ -105,8 +153,60 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
         exp_id = tracking.find_experiment(client, name)
         parent = tracking.latest_parent(client, exp_id) if exp_id else None
         if parent:
-            tracking.log_report(client, parent, str(final))
+            tracking.log_report(client, parent, str(final), parent_results(summary))
     return final / "report.md"
+
+
+def chance_level(dataset: str, metric: str) -> float | None:
+    """The error of guessing uniformly among the dataset's classes, for an error metric."""
+    from trainers.data import parse
+
+    shape = parse(dataset).shape
+    if not metric.endswith("_error") or shape is None:
+        return None
+    return 1 - 1 / shape.num_classes
+
+
+def self_contained_html(text: str, folder: Path, title: str) -> str:
+    """The markdown report as one HTML page with its figures inlined (data URIs), so it renders
+    on its own: in MLflow's artifact view, a browser, an e-mail."""
+    import base64
+    import html
+    import re
+
+    import markdown
+
+    body = markdown.markdown(text, extensions=["tables"])
+
+    def inline(match: re.Match) -> str:
+        data = base64.b64encode((folder / match.group(1)).read_bytes()).decode()
+        return f'src="data:image/png;base64,{data}"'
+
+    body = re.sub(r'src="([\w.-]+\.png)"', inline, body)
+    style = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;line-height:1.4}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+             "padding:.2em .5em;text-align:right}img{max-width:100%}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{style}</style></head><body>{body}</body></html>\n")
+
+
+def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
+    """What the parent run shows in the UI's table: per variant n, mean and interval as
+    metrics; the verdict (and each claim pair's) as tags."""
+    import re
+
+    metrics: dict[str, float] = {}
+    for row in summary.variants.itertuples():
+        name = re.sub(r"[^\w./ :-]", "_", str(row.variant))  # MLflow's allowed metric names
+        for field in ("n", "mean", "ci_low", "ci_high"):
+            value = getattr(row, field, None)
+            if value is not None and pd.notna(value):
+                metrics[f"{name}/{field}"] = float(value)
+    tags = {schema.VERDICT: summary.verdict} if summary.verdict else {}
+    if not summary.claim.empty:
+        tags[schema.PAIR_VERDICTS] = "; ".join(
+            f"{r.better} vs {r.worse}: {r.verdict}" for r in summary.claim.itertuples())
+    return metrics, tags
 
 
 def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> str:
@@ -123,40 +223,30 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> s
               f"`make report name={name}`", "",
               f"**Hardware.** {hardware(trials)}", "",
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
-              f" budget {budget}.", "", "## Results", "", summary_markdown(summary), "",
+              f" budget {budget}.", "", "## Results", "",
+              summary_markdown(summary, grid_order(study, trials), trials), "",
               "## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"
 
 
 def hardware(trials: pd.DataFrame) -> str:
-    """Where the trials ran: CPU model and cores, device, precision, Python and torch."""
+    """Where the trials ran, from their tags (tracking.machine_tags): CPU model and cores, GPU,
+    device, precision, library versions, git commit; "not recorded" for runs without them."""
     def values(column: str) -> str:
         found = sorted(trials[column].dropna().unique()) if column in trials else []
-        return ", ".join(str(v) for v in found if str(v)) or "-"
+        return "; ".join(str(v) for v in found if str(v)) or "-"
 
-    return (f"{cpu_model()}, {os.cpu_count()} CPU cores; device {values('device')}, precision "
-            f"{values('precision')}; Python {platform.python_version()}, torch "
-            f"{_version('torch')}")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _version(package: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "-"
+    if "cpu" not in trials or trials["cpu"].dropna().empty:
+        return (f"not recorded by these runs (older than the tags); device {values('device')}, "
+                f"precision {values('precision')}")
+    gpu = values("gpu")
+    commits = ", ".join(sorted({str(c)[:12] for c in trials.get("git_commit", pd.Series())
+                                .dropna()})) or "-"
+    return (f"{values('cpu')}, {values('cores')} CPU cores"
+            + (f", GPU {gpu}" if gpu != "-" else ", no GPU")
+            + f"; device {values('device')}, precision {values('precision')}; "
+            f"{values('versions')}; git commit {commits}")
 
 
 def write_calibration(name: str, out: str | Path = "results", splits: int = 2000,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .complexity import complexity
+from .counting import complexity
 from .presets import PRESET_INFO, PRESETS
 
 

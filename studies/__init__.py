@@ -45,4 +45,13 @@ def find_study(name: str) -> Study | None:
     return study
 
 
-__all__ = ["STUDIES", "Budget", "Study", "find_study", "is_study_file", "variant_label"]
+def did_you_mean(name: str) -> str:
+    """' (did you mean A or B?)' naming the catalogue studies closest to a mistyped name, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(STUDIES), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+__all__ = ["STUDIES", "Budget", "Study", "did_you_mean", "find_study", "is_study_file",
+           "variant_label"]

@@ -1,4 +1,5 @@
-"""python -m studies list | show NAME | run NAME [--budget quick|full] [--set k=v ...] [--fresh]
+"""python -m studies list | show NAME | links [--port N] |
+    run NAME [--budget auto|quick|full] [--set k=v ...] [--fresh]
 
 NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_study.py).
 Bad input (unknown study, a study file that fails, bad --set, invalid point, missing data, an
@@ -13,7 +14,7 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import STUDIES, find_study
+from . import STUDIES, did_you_mean, find_study
 
 if TYPE_CHECKING:
     from .study import Budget, Study
@@ -29,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the catalogue: name, kind, claim")
+    sub.add_parser("list", help="the catalogue: each study's name, kind and claim")
     show = sub.add_parser("show", help="a study's claim, space, recipe and budgets")
     show.add_argument("name", help="a catalogue study or a file defining STUDY")
+    links = sub.add_parser("links", help="each study's page in the MLflow UI (make ui)")
+    links.add_argument("--port", type=int, default=5000)
     run = sub.add_parser("run", help="run or resume a study")
     run.add_argument("name", help="a catalogue study or a file defining STUDY")
     run.add_argument("--budget", default="auto", choices=["auto", "quick", "full"],
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command == "links":
+            return _links(args.port)
         study = _study(args.name)
         if args.command == "show":
             return _show(study)
@@ -81,8 +86,8 @@ def _study(name: str) -> Study:
     except ValueError as e:  # a study file that fails
         raise UsageError(str(e)) from None
     if study is None:
-        raise UsageError(f"unknown study {name!r}; available: {', '.join(sorted(STUDIES))} "
-                         "(or a path to a file defining STUDY)")
+        raise UsageError(f"unknown study {name!r}{did_you_mean(name)}; available: "
+                         f"{', '.join(sorted(STUDIES))} (or a path to a file defining STUDY)")
     return study
 
 
@@ -90,9 +95,26 @@ def _list() -> int:
     broken = STUDIES.broken
     width = max(map(len, [*STUDIES, *broken]))
     for name, s in sorted(STUDIES.items()):
-        print(f"{name:<{width}}  {s.kind:<8}  {s.source}")
+        print(f"{name:<{width}}  {s.kind:<8}  {s.claim}")
     for name, error in sorted(broken.items()):
         print(f"{name:<{width}}  {'broken':<8}  {error}")
+    return 0
+
+
+def _links(port: int) -> int:
+    """The runs page of every study experiment in the store, opened in MLflow's model-training
+    view (MLflow 3 opens experiments in its GenAI view unless the URL or a toggle says not)."""
+    from . import schema, tracking
+
+    if tracking.missing_store():
+        print(f"no MLflow store at {tracking.missing_store()} yet: run `make study name=NAME`")
+        return 0
+    client = tracking.client()
+    for exp in client.search_experiments():
+        if exp.tags.get(schema.EXPERIMENT_KIND) == schema.EXPERIMENT_KIND_TRAINING or \
+                exp.name in STUDIES:
+            print(f"{exp.name}: http://127.0.0.1:{port}/#/experiments/{exp.experiment_id}/runs"
+                  "?workflowType=machine_learning")
     return 0
 
 
@@ -101,7 +123,11 @@ def _show(s: Study) -> int:
     print(f"claim:  {s.claim}\nsource: {s.source}\nobjectives: {', '.join(s.objectives)}")
     if s.kind == "ablation":
         for budget in ("quick", "full"):
-            print(f"{budget} grid: {dict(s.grid_for(budget))}")
+            axes = "; ".join(f"{axis} = {', '.join(map(str, values))}"
+                             for axis, values in s.grid_for(budget))
+            print(f"{budget} grid: {axes}")
+        if s.expected_order:
+            print(f"expected order (better first): {' > '.join(s.expected_order)}")
         pairs = "; ".join(f"{b} beats {w}" for b, w in s.claim_pairs) or "-"
         print(f"baseline: {s.baseline or '-'}; claim pairs: {pairs}")
     from .plan import budget_lines
@@ -219,8 +245,9 @@ def preflight(study: Study, budget_name: str) -> None:
 
 
 def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> int:
+    from analysis.report import run_end_summary
+
     from . import runner
-    from .summary import summary_table
 
     try:
         outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides)
@@ -231,10 +258,23 @@ def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> in
     finally:
         runner.shutdown()
     print()
-    print(summary_table(study, outcome["experiment_id"], outcome["generation"],
-                        outcome["condition"]))
+    print(run_end_summary(study, outcome["condition"]))
     return 130 if outcome["status"] == "KILLED" else 0
 
 
+def run_cli(command) -> None:
+    """Exit with `command()`'s status; output piped into a reader that stops early (`| head`)
+    ends quietly, as other command-line tools do."""
+    import os
+
+    try:
+        status = command()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        status = 0
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -87,7 +87,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     uri = tracking.tracking_uri()
     tracking.check_store(uri)
     client = tracking.client()
-    exp_id = tracking.experiment_id(client, study.name)
+    exp_id = tracking.experiment_id(client, study.name, description(study))
     _take_over(client, exp_id, study, out)
     gen = tracking.bump_generation(client, exp_id) if fresh else tracking.generation(client,
                                                                                       exp_id)
@@ -107,7 +107,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
         schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
         schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
         schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides,
-        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS]})
+        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS], schema.NOTE: description(study)})
     job = dataclasses.replace(job, parent_id=parent)
     looks = budget.seed_looks if study.kind == "ablation" else ()
     round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
@@ -116,8 +116,16 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
           f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
           f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
     status = _drive(client, job, plan, out)
+    parent = tracking.latest_parent(client, exp_id) or parent  # this one, unless it was empty
     return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
             "trials": plan.total, "status": status, "condition": job.tags[schema.CONDITION]}
+
+
+def description(study: Study) -> str:
+    """The experiment's description in the MLflow UI: what the study tests, and where from."""
+    return (f"**Claim.** {study.claim}\n\n**Source.** {study.source}\n\n"
+            f"Base preset `{study.base}`, dataset `{study.dataset}`, metric `{study.metric}`. "
+            f"`python -m studies show {study.name}` prints its budgets.")
 
 
 def _take_over(client, exp_id: str, study: Study, out) -> None:
@@ -181,6 +189,13 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
                   "killed in MLflow; finished trials are kept; run the same command again to "
                   "resume", file=out, flush=True)
         tracking.finish_parent(client, job.parent_id, status, {})
+        if status == "FINISHED" and not tracking.has_children(client, job.experiment_id,
+                                                             job.parent_id):
+            # nothing was left to run: the invocation leaves no empty parent behind, and the
+            # parent that holds the trials stays the study's latest
+            tracking.discard_run(client, job.parent_id)
+            print(f"[{job.study.name}] nothing to run: every trial had finished",
+                  file=out, flush=True)
     return status
 
 

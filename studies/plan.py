@@ -9,12 +9,19 @@ import math
 
 from trainers import Recipe
 
-from .progress import hms
 from .study import Study
 
 # A study's fixed cost per invocation, whatever its trials: imports, Ray's start and stop, the
 # first worker's start-up, the closing summary (about 25 s measured on a 2-core CPU).
 FIXED_S = 25.0
+
+
+def hms(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
 def recipe_changes(recipe: Recipe) -> str:

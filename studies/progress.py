@@ -8,6 +8,7 @@ import time
 
 from ray import tune
 
+from .plan import hms
 from .schema import FAILURE_STATUSES
 from .study import Study, variant_label
 from .trial import trial_params
@@ -60,11 +61,3 @@ class Progress(tune.Callback):
 def trial_label(trial) -> str:
     params = trial_params(trial.config)
     return variant_label(params) + (f" seed={params['seed']}" if "seed" in params else "")
-
-
-def hms(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"

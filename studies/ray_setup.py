@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -27,6 +28,13 @@ def ray_storage() -> str:
 
 def init_ray(study: Study) -> None:
     """Start Ray (or attach to RAY_ADDRESS's cluster) with the environment the workers need."""
+    # What a study prints is its progress lines and summary (studies.progress): Tune's own
+    # console output (a configuration box, its results folder, a TensorBoard hint) is off. Its
+    # newer output engine ignores verbose=0 for those lines; the legacy one honours it.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Ray's notice that it turned on token authentication for the local cluster (it stays on)
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
+        logging.ERROR)
     _pickle_study_file_by_value(study)
     if ray.is_initialized():
         return

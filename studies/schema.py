@@ -8,6 +8,11 @@ nothing, so reading a name costs nothing.
 
 PARENT = "mlflow.parentRunId"  # MLflow's own nesting tag (the UI shows the tree)
 RUN_NAME = "mlflow.runName"
+NOTE = "mlflow.note.content"  # a run's or an experiment's description in the UI
+# Which view the UI opens an experiment in; a study's is model training (its runs), not the
+# GenAI view (traces) that MLflow 3 picks for an experiment without the tag.
+EXPERIMENT_KIND = "mlflow.experimentKind"
+EXPERIMENT_KIND_TRAINING = "custom_model_development"
 
 PREFIX = "atlas."
 AXIS_PREFIX = "atlas.axis."  # one tag per varied axis of a trial's point
@@ -26,6 +31,8 @@ REASON = "atlas.reason"  # why, in one line
 
 # parent runs
 CLAIM = "atlas.claim"
+VERDICT = "atlas.verdict"  # the report's verdict (reproduced, contradicted, ...)
+PAIR_VERDICTS = "atlas.pair_verdicts"  # "better vs worse: verdict; ..." per claim pair
 SOURCE = "atlas.source"
 DRIVER = "atlas.driver"  # liveness.identity() of the driver process
 HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat
@@ -47,6 +54,10 @@ ATTEMPTS = "atlas.attempts"
 RESTORED_FROM = "atlas.restored_from"
 DEVICE = "atlas.device"
 PRECISION = "atlas.precision"  # what the trainer trained in: fp32, bf16, fp16
+CPU = "atlas.cpu"  # the CPU model of the machine the trial ran on
+CORES = "atlas.cores"  # its CPU cores
+GPU = "atlas.gpu"  # the GPU's name, "" when it trained on the CPU
+VERSIONS = "atlas.versions"  # Python and the libraries that trained and tracked it
 RESUMED_FROM_EPOCH = "atlas.resumed_from_epoch"
 
 # A trial that ended with one of these statuses is closed FAILED in MLflow, and a rerun of the

@@ -13,12 +13,15 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import optuna
-
-from search_space import PRESETS, Complexity, Net, complexity
+from search_space import PRESETS, Net
 from trainers import Recipe
+
+if TYPE_CHECKING:  # optuna and torch load when a point is first built or counted
+    import optuna
+
+    from search_space import Complexity
 
 KINDS = ("ablation", "search")
 OBJECTIVES = ("val_error", "test_error", "train_error", "macs", "params")
@@ -102,7 +105,7 @@ class Budget:
         return tuple(range(self.seeds, last, step)) + (last,)
 
 
-Space = Callable[[optuna.Trial, Net], Net]
+Space = Callable[["optuna.Trial", Net], Net]
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ class Study:
         """The point a trial with these parameters trains (the seed is not a point axis), with
         the budget's Net overrides applied."""
         values = {k: v for k, v in params.items() if k != "seed"}
+        import optuna
+
         net = self.space(optuna.trial.FixedTrial(values), self.base_net)
         if budget is not None:
             b = self.budget(budget)
@@ -237,6 +242,8 @@ class Study:
         """Why a point breaks the study's constraints (None if it does not), on the meta device."""
         if self.max_params is None and self.max_macs is None:
             return None
+        from search_space import complexity
+
         return self.violation_of(complexity(net, input_size))
 
     def violation_of(self, cx: Complexity) -> str | None:
@@ -259,6 +266,8 @@ class Study:
                     raise ValueError(
                         f"study {self.name}, variant {variant_label(params)}: {e}") from e
             return
+        import optuna
+
         probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
                                     directions=["minimize"] * len(self.objectives))
         for _ in range(samples):

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
+import platform
 import socket
 import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ from .schema import FAILURE_STATUSES
 
 PARENT_TAG = schema.PARENT
 MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
+MAX_TAG_CHARS = 5000  # and on one tag value (kept well under its limit)
 
 
 def tracking_uri() -> str:
@@ -68,8 +72,20 @@ def check_store(uri: str) -> None:
             )
 
 
+def missing_store() -> str | None:
+    """The file of a local (SQLite) store that does not exist yet, else None: a command that
+    only reads runs says so instead of creating an empty store."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri.removeprefix("sqlite:///"))
+    return None if path.exists() else str(path)
+
+
 def client() -> MlflowClient:
     uri = tracking_uri()
+    # MLflow announces at INFO that it creates or upgrades a store's tables: not the study's news
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     with sqlite_store_lock(uri):  # the first use creates a new store's tables: one at a time
         c = MlflowClient(tracking_uri=uri)
@@ -77,17 +93,25 @@ def client() -> MlflowClient:
     return c
 
 
-def experiment_id(c: MlflowClient, study: str) -> str:
+def experiment_id(c: MlflowClient, study: str, description: str = "") -> str:
+    """The study's experiment, created if need be, tagged to open on its runs in the UI and
+    described by `description` (markdown; the claim and source)."""
     exp = c.get_experiment_by_name(study)
     if exp is not None:
         if exp.lifecycle_stage == "deleted":
             c.restore_experiment(exp.experiment_id)
-        return exp.experiment_id
-    artifacts = None if os.environ.get("MLFLOW_TRACKING_URI") else f"{artifact_root()}/{study}"
-    try:
-        return c.create_experiment(study, artifact_location=artifacts)
-    except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation
-        return c.get_experiment_by_name(study).experiment_id
+        exp_id = exp.experiment_id
+    else:
+        artifacts = (None if os.environ.get("MLFLOW_TRACKING_URI")
+                     else f"{artifact_root()}/{study}")
+        try:
+            exp_id = c.create_experiment(study, artifact_location=artifacts)
+        except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation
+            exp_id = c.get_experiment_by_name(study).experiment_id
+    c.set_experiment_tag(exp_id, schema.EXPERIMENT_KIND, schema.EXPERIMENT_KIND_TRAINING)
+    if description:
+        c.set_experiment_tag(exp_id, schema.NOTE, description)
+    return exp_id
 
 
 def generation(c: MlflowClient, exp_id: str) -> int:
@@ -108,6 +132,37 @@ def git_commit() -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_tags(device: str) -> dict[str, str]:
+    """Where a trial ran, as tags: the report's hardware line is read from them, not from the
+    machine that writes the report."""
+    gpu = ""
+    if device.startswith("cuda"):
+        import torch
+
+        gpu = torch.cuda.get_device_name(torch.device(device))
+    versions = ", ".join([f"Python {platform.python_version()}"] + [
+        f"{name} {_version(name)}" for name in ("torch", "ray", "optuna", "mlflow")])
+    return {schema.CPU: cpu_model(), schema.CORES: str(os.cpu_count() or "?"), schema.GPU: gpu,
+            schema.VERSIONS: versions}
 
 
 def trial_key(**parts: Any) -> str:
@@ -219,10 +274,13 @@ class TrialRun:
 
     @classmethod
     def create(cls, c: MlflowClient, exp_id: str, parent_id: str, name: str,
-               params: dict[str, Any], tags: dict[str, str], point_json: str) -> TrialRun:
+               params: dict[str, Any], tags: dict[str, str], texts: dict[str, str]
+               ) -> TrialRun:
+        """A trial's run under its parent, with its params, tags and text artifacts."""
         run = c.create_run(exp_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
         c.log_batch(run.info.run_id, params=_params(params))
-        c.log_text(run.info.run_id, point_json, "point.json")
+        for file, text in texts.items():
+            c.log_text(run.info.run_id, text, file)
         return cls(c, run.info.run_id)
 
     @classmethod
@@ -240,8 +298,10 @@ class TrialRun:
     def log_epoch(self, metrics: dict[str, Any], step: int) -> None:
         self.last_epoch = {"step": step, "keys": set(metrics)}
         now = int(time.time() * 1000)
+        # the epoch is the step, not a metric of its own (the UI's compare view would open on it)
         self.c.log_batch(self.run_id, metrics=[
-            Metric(k, float(v), now, step) for k, v in metrics.items() if _number(v)
+            Metric(k, shown(v), now, step) for k, v in metrics.items()
+            if _number(v) and k != "epoch"
         ])
 
     def finish(self, metrics: dict[str, Any], status: str, reason: str = "", step: int = 0,
@@ -255,14 +315,22 @@ class TrialRun:
         now = int(time.time() * 1000)
         tags = [RunTag(schema.STATUS, status)]
         if reason:
-            tags.append(RunTag(schema.REASON, reason[:5000]))
+            tags.append(RunTag(schema.REASON, reason[:MAX_TAG_CHARS]))
         logged = self.last_epoch.get("keys", set()) if self.last_epoch.get("step") == step else ()
         self.c.log_batch(self.run_id, tags=tags, metrics=[
-            Metric(k, float(v), now, step) for k, v in metrics.items()
+            Metric(k, shown(v), now, step) for k, v in metrics.items()
             if _number(v) and k not in logged
         ])
         self.c.set_terminated(self.run_id,
                               "FAILED" if status in FAILURE_STATUSES else "FINISHED")
+
+
+def shown(v: Any) -> float:
+    """A metric value to 7 significant digits: the trainer's float32 error rates (0.78 arrives
+    as 0.7799999713897705) show as they are meant in the UI. Whole numbers (params, MACs) are
+    kept exactly."""
+    v = float(v)
+    return v if v.is_integer() or not math.isfinite(v) else float(f"{v:.7g}")
 
 
 def _number(v: Any) -> bool:
@@ -288,9 +356,19 @@ def close_early_stopped(c: MlflowClient, run_id: str) -> None:
 
 def finish_parent(c: MlflowClient, parent_id: str, status: str, summary: dict[str, Any]) -> None:
     c.log_batch(parent_id, metrics=[
-        Metric(k, float(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
+        Metric(k, shown(v), int(time.time() * 1000), 0) for k, v in summary.items() if _number(v)
     ])
     c.set_terminated(parent_id, status)
+
+
+def has_children(c: MlflowClient, exp_id: str, parent_id: str) -> bool:
+    return bool(c.search_runs([exp_id], max_results=1,
+                              filter_string=f"{_tag(PARENT_TAG)} = '{parent_id}'"))
+
+
+def discard_run(c: MlflowClient, run_id: str) -> None:
+    """Delete a run that holds nothing (MLflow keeps it, deleted, until `mlflow gc`)."""
+    c.delete_run(run_id)
 
 
 def child_runs(c: MlflowClient, exp_id: str, generation_: int) -> list[dict[str, Any]]:
@@ -340,8 +418,14 @@ def _latest_parent_run(c: MlflowClient, exp_id: str):
     return runs[0] if runs else None
 
 
-def log_report(c: MlflowClient, run_id: str, folder: str) -> None:
+def log_report(c: MlflowClient, run_id: str, folder: str,
+               results: tuple[dict[str, float], dict[str, str]] = ({}, {})) -> None:
+    """The report's files under `report/`, and its figures (metrics, tags) on the run."""
     c.log_artifacts(run_id, folder, "report")
+    metrics, tags = results
+    now = int(time.time() * 1000)
+    c.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
+                tags=[RunTag(k, v[:MAX_TAG_CHARS]) for k, v in tags.items()])
 
 
 def find_experiment(c: MlflowClient, study: str) -> str | None:

@@ -9,6 +9,7 @@ closed FAILED with the status and reason, and the study goes on.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import tempfile
 import time
@@ -140,7 +141,8 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     watchdog.exit_if_orphaned(job.driver)
     run.tag({schema.DEVICE: str(result.get("device", "")),
              schema.PRECISION: str(result.get("precision", "")),
-             schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0))})
+             schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0)),
+             **tracking.machine_tags(str(result.get("device", "")))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
                  "done": 1})
@@ -168,8 +170,14 @@ def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,
               **{f"recipe.{k}": v for k, v in recipe.to_dict().items()},
               "dataset": job.study.dataset, "seed": recipe.seed,
               **{f"axis.{k}": v for k, v in axes.items()}}
-    return tracking.TrialRun.create(client, job.experiment_id, job.parent_id,
-                                    f"{label} seed={recipe.seed}", logged, tags, net.to_json())
+    overrides = job.tags.get(schema.OVERRIDES, "")
+    name = f"{label} seed={recipe.seed}" + (f" [{overrides}]" if overrides else "")
+    # what was trained (the point adapted to the data), and the preset the study started from
+    texts = {"point.json": job.adapted(net, recipe).to_json(),
+             "preset.json": json.dumps({"preset": job.study.base,
+                                        "net": json.loads(job.study.base_net.to_json())})}
+    return tracking.TrialRun.create(client, job.experiment_id, job.parent_id, name, logged,
+                                    tags, texts)
 
 
 def _cost_or_nothing(job: Job, net, recipe: Recipe) -> dict[str, int]:

@@ -111,7 +111,19 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     exp = client.get_experiment_by_name("width_vs_depth")
     parent = client.search_runs([exp.experiment_id], "tags.`atlas.role` = 'parent'")[0]
     logged = {f.path for f in client.list_artifacts(parent.info.run_id, "report")}
-    assert "report/report.md" in logged and "report/ablation.png" in logged
+    assert {"report/report.md", "report/report.html", "report/ablation.png"} <= logged
+    html = (report.parent / "report.html").read_text()  # one page: the figures inlined
+    assert "<table>" in html and html.count('src="data:image/png;base64,') == 5
+    assert 'src="ablation.png"' not in html
+    parent = client.get_run(parent.info.run_id)  # the parent shows the results in the UI
+    assert parent.data.tags["atlas.verdict"] in text
+    assert parent.data.metrics["wrn_10-2/n"] == 2 and "wrn_10-2/ci_low" in parent.data.metrics
+    # the hardware line says where the trials ran, from their tags
+    from studies.tracking import cpu_model
+
+    hardware = text.split("**Hardware.** ")[1].splitlines()[0]
+    assert cpu_model() in hardware and "torch " in hardware and "mlflow " in hardware
+    assert "git commit " in hardware
     # the summary table has a row per variant with n = 2 seeds
     variants = report.read_text().split("## Results")[1].strip().split("\n\n")[0]
     rows = [line for line in variants.splitlines() if line.startswith("| wrn=")]
@@ -140,3 +152,39 @@ def test_one_seed_per_variant_prints_no_statistics_and_no_claim():
     text = summary_markdown(summary)
     assert "1 seed per variant: no statistics; use seeds>=2" in text
     assert "nan" not in text.lower() and "agrees" not in text and "CI low" not in text
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The plots' figures instead of their files: each plot function returns its Figure."""
+    from analysis import plots
+
+    monkeypatch.setattr(plots, "_save", lambda fig, path: fig)
+    return plots
+
+
+def test_plots_carry_information_at_one_seed_and_one_epoch(figures):
+    df = pd.DataFrame({"variant": ["a", "b"], "seed": [0, 0], "status": ["ok", "ok"],
+                       "val_error": [0.2, 0.3], "params": [1e5, 2e5], "macs": [1e6, 2e6]})
+    summary = summarize(df, "val_error")
+    history = df.assign(epoch=1, run_id=["r1", "r2"])
+
+    edf = figures.error_edf(df, "x.png").axes[0]
+    for line in edf.get_lines():  # from 0 to 1, a single run as one step
+        y = line.get_ydata()
+        assert min(y) == 0 and max(y) == 1
+    assert len(edf.get_lines()) == 2
+
+    cost = figures.error_vs_cost(summary, "x.png", "macs", chance=0.9).axes[0]
+    front = [line for line in cost.get_lines() if line.get_marker() == "s"]
+    assert len(front) == 1 and len(front[0].get_xdata()) == 1  # a one-point front is drawn
+    assert "n = 1 per variant" in cost.get_title()
+    assert any("chance 0.90" in t.get_text() for t in cost.texts)  # far above: said, not drawn
+
+    curves = figures.learning_curves(history, "x.png", chance=0.9).axes[0]
+    assert {t.get_text() for t in curves.texts} >= {"0.200", "0.300"}  # one epoch: the values
+
+    bars = figures.ablation_bars(summary, "x.png", chance=0.35).axes[0]
+    dashed = [line for line in bars.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and dashed[0].get_ydata()[0] == 0.35  # near the data: drawn
+    assert "n = 1 per variant" in bars.get_title()

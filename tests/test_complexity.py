@@ -8,7 +8,7 @@ import torch
 import torchvision
 
 from search_space import PRESETS, InceptionExtras, Net, PlainExtras, Stage, complexity
-from search_space.build import Backbone
+from search_space.backbone import Backbone
 from search_space.presets import cifar_resnet
 
 

@@ -57,7 +57,7 @@ def test_studies_use_optuna_and_the_trainer_through_public_names():
         text = path.read_text()
         assert "._storage" not in text and "._trial_id" not in text, path
         assert "checkpoint.pt" not in text, path  # the contract names the file
-        assert not any(m.startswith("trainers.train") for m in _imports(path)), path
+        assert not any(m.startswith("trainers.loop") for m in _imports(path)), path
 
 
 def test_catalogue_modules_do_not_import_each_other():
@@ -74,7 +74,7 @@ def test_one_adaptation_rule_for_trainer_preflight_and_runner(small_input):
     from studies import STUDIES
     from studies.trial import Job
     from trainers.data import SHAPES
-    from trainers.train import adapt_net
+    from trainers.loop import adapt_net
 
     recipe = Recipe(small_input=small_input)
     net = PRESETS["resnet20"]

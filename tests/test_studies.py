@@ -3,8 +3,12 @@ duplicates, --fresh, and one-line errors with exit status 2 before Ray starts.""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,8 @@ from mlflow.tracking import MlflowClient
 from search_space import Net
 from studies import STUDIES
 from studies.__main__ import main
-from studies.progress import hms
+from studies.plan import hms
+from trainers.contract import adapt
 
 TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
         "--set", "max_test_images=128", "--set", "batch_size=64"]
@@ -33,9 +38,15 @@ def runs_of(workdir, study: str):
 def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
     study = STUDIES["width_vs_depth"]
     assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "3/3 done (0 failed" in out
+    noise = ("Configuration for experiment", "View detailed results", "TensorBoard",
+             "Token authentication", "Creating initial MLflow")  # Tune's, Ray's and MLflow's
+    assert [n for n in noise if n in out + err] == []
     assert "mean val_error" in out and "per-trial start-up" in out
+    assert out.count("mean val_error |") == 1  # one summary table at the end
+    rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| wrn=")]
+    assert rows == study.variants("quick")  # in grid order
 
     client, parents, trials = runs_of(workdir, "width_vs_depth")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
@@ -53,8 +64,15 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
                 if k.startswith("atlas.axis.")}
         expected = study.point(axes)
         local = client.download_artifacts(run.info.run_id, "point.json", str(workdir))
-        point = Net.from_json(Path(local).read_text())
-        assert point == expected and tags["atlas.spec_key"] == expected.key()
+        point = Net.from_json(Path(local).read_text())  # what was trained: adapted to the data
+        assert point == adapt(expected, (1, 28, 28), 10, study.recipe_for("quick"))
+        assert point.in_channels == 1 and tags["atlas.spec_key"] == expected.key()
+        local = client.download_artifacts(run.info.run_id, "preset.json", str(workdir))
+        preset = json.loads(Path(local).read_text())
+        assert preset["preset"] == study.base
+        assert Net.from_json(json.dumps(preset["net"])) == study.base_net
+        assert run.info.run_name.startswith(f"{tags['atlas.variant']} seed=0 [")
+        assert "max_train_images=256" in run.info.run_name  # the overrides tell runs apart
         flat = {k.removeprefix("net."): v for k, v in params.items() if k.startswith("net.")}
         assert Net.from_flat(flat) == expected
         epochs = study.recipe_for("quick").epochs
@@ -66,11 +84,12 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
         history = client.get_metric_history(run.info.run_id, "train_loss")
         assert [m.step for m in history] == list(range(1, epochs + 1))  # a step per epoch
 
-    # the same command again: nothing retrained, no duplicate child runs
+    # the same command again: nothing retrained, no duplicate child runs, no empty parent
     assert main(["run", "width_vs_depth", *TINY, *ONE_SEED]) == 0
-    assert "0 of 3 trials to run" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 of 3 trials to run" in out and "nothing to run" in out
     _, parents, trials = runs_of(workdir, "width_vs_depth")
-    assert len(parents) == 2 and len(trials) == 3
+    assert len(parents) == 1 and len(trials) == 3
 
     # --fresh: a new generation, every trial again
     assert main(["run", "width_vs_depth", "--fresh", *TINY, *ONE_SEED]) == 0
@@ -96,6 +115,8 @@ def study_files(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("argv, message", [
     (["run", "no_such_study"], "unknown study 'no_such_study'; available:"),
+    (["run", "width_vs_dept"], "unknown study 'width_vs_dept' (did you mean width_vs_depth?)"),
+    (["show", "residual_variant"], "(did you mean residual_variants?)"),
     (["run", "{files}/syntax.py"], "syntax.py (line 1): SyntaxError: invalid syntax"),
     (["run", "{files}/raises.py"], "raises.py: KeyError: 'no_such_study'"),
     (["run", "{files}/nostudy.py"], "must define STUDY = Study(...)"),
@@ -148,11 +169,13 @@ def test_unusable_tracking_store_is_exit_2(uri, message, workdir, monkeypatch, c
 def test_list_and_show(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in STUDIES:
-        assert name in out
+    for name, study in STUDIES.items():
+        assert f"{name} " in out and study.claim in out  # the claim, on the study's line
     assert main(["show", "bottleneck_nonlinearity"]) == 0
     out = capsys.readouterr().out
     assert "Figure 6a" in out and "activation=linear" in out
+    assert "quick grid: activation = linear, relu6, relu" in out  # fields, not a dict's repr
+    assert "expected order (better first): activation=linear > " in out
     assert "quick budget: recipe epochs=" in out and "full budget: recipe" in out
 
 
@@ -222,7 +245,7 @@ def test_a_search_runs_prunes_and_resumes(workdir, capsys):
     assert main(argv) == 0
     assert "0 of 3 trials to run" in capsys.readouterr().out
     _, parents, trials = runs_of(workdir, "nas")
-    assert len(parents) == 2 and len(trials) == 3
+    assert len(parents) == 1 and len(trials) == 3  # the no-op left no parent
 
 
 @pytest.mark.slow
@@ -296,3 +319,63 @@ def test_show_prints_every_budget_plan(name, capsys):
         assert f"{budget} budget: recipe " in out
     assert out.count(" trials") + out.count("sampled points") >= 2
     assert out.count("expected wall time: ") + out.count("no pilot recorded") == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "width_vs_dept"], "for 'width_vs_dept' (did you mean width_vs_depth?)"),
+    (["summary", "width_vs_depth"], "run `make study name=width_vs_depth` first"),
+    (["calibrate", "no_such_study"], "no MLflow store at"),
+])
+def test_analysis_without_runs_is_one_line_exit_2_and_writes_nothing(argv, message, workdir,
+                                                                   capsys):
+    from analysis.__main__ import main as analysis_main
+
+    assert analysis_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert list(workdir.iterdir()) == []  # no empty store created by a command that reads
+
+
+HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas")
+
+
+@pytest.mark.parametrize("argv, allowed", [
+    (["list"], ()),
+    (["show", "width_vs_depth"], ("pandas",)),  # statsmodels' power (the detectable effect)
+])
+def test_listing_and_showing_load_no_training_library(argv, allowed):
+    """`list` and `show` answer without importing torch, Ray, MLflow or Optuna (the catalogue
+    modules, the points and the recipes are plain dataclasses)."""
+    code = (f"import sys; from studies.__main__ import main; main({argv!r}); "
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    loaded = ast.literal_eval(out.strip().splitlines()[-1])
+    assert set(loaded) <= set(allowed), loaded
+
+
+def test_experiment_opens_on_its_runs_and_states_the_claim(workdir, capsys):
+    from studies import schema, tracking
+    from studies.driver import description
+
+    study = STUDIES["width_vs_depth"]
+    client = tracking.client()
+    exp_id = tracking.experiment_id(client, study.name, description(study))
+    tags = client.get_experiment(exp_id).tags
+    assert tags[schema.EXPERIMENT_KIND] == schema.EXPERIMENT_KIND_TRAINING  # not the GenAI view
+    assert study.claim in tags[schema.NOTE] and study.source in tags[schema.NOTE]
+    assert tracking.experiment_id(client, study.name) == exp_id  # found again, tags kept
+    assert client.get_experiment(exp_id).tags[schema.NOTE] == tags[schema.NOTE]
+    assert main(["links", "--port", "5123"]) == 0  # what `make ui` prints: the runs page
+    assert (f"width_vs_depth: http://127.0.0.1:5123/#/experiments/{exp_id}/runs"
+            "?workflowType=machine_learning") in capsys.readouterr().out
+
+
+def test_metrics_show_as_meant_in_the_ui():
+    import numpy as np
+
+    from studies.tracking import shown
+
+    assert shown(np.float32(0.78)) == 0.78  # not 0.7799999713897705
+    assert shown(23_520_842) == 23_520_842 and shown(2**40) == 2**40  # counts stay exact
+    assert shown(0.123456789) == 0.1234568 and math.isinf(shown(float("inf")))

@@ -15,7 +15,7 @@ from search_space import PRESETS, Net, Stage, complexity
 from trainers import EPOCH_KEYS, Recipe, augment, train
 from trainers.contract import COST_METRICS, resolved_precision
 
-T = importlib.import_module("trainers.train")  # the module; `trainers.train` is the function
+T = importlib.import_module("trainers.loop")  # the training loop's module
 
 # A tiny net on tiny synthetic data: a 2-epoch run takes well under a second on a 2-core CPU.
 TINY = Net(stages=(Stage("basic", 1, 8, stride=2), Stage("basic", 1, 16, stride=2)), stem_width=8)

@@ -27,8 +27,8 @@ from search_space import PRESETS, build
 
 from . import data as datasets
 from .contract import resolved_precision
+from .loop import adapt_net, default_threads, train
 from .recipe import Recipe
-from .train import adapt_net, default_threads, train
 
 # Defaults per device: a net the device trains at a useful rate, and enough steps for a
 # steady-state reading (each side runs 2 epochs of `steps`).

@@ -9,8 +9,8 @@ the one place it is written down.
 - the metric names: per epoch (given to `report`), the point's cost, and the final metrics a
   finished run returns.
 
-`studies` and `analysis` import these names instead of repeating them. The module itself
-imports nothing heavy (importing it still runs `trainers/__init__`, which loads the trainer).
+`studies` and `analysis` import these names instead of repeating them. It imports
+nothing heavy (torch only inside the functions that need it).
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from search_space import PRESETS, Net, Stage
 
 from .recipe import Recipe
-from .train import train
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     def report(m):
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}),
               flush=True)
+
+    from .loop import train  # here: the setups themselves are read without torch
 
     try:
         out = train(setup.net, setup.recipe.replace(seed=args.seed), data=setup.data,

@@ -53,7 +53,7 @@ class Recipe:
     crop_padding: int = 4
     flip: bool = True  # random horizontal flip, p = 0.5
     erasing: float = 0.0  # random erasing probability (Zhong et al. 2020); 0 = off
-    # Speed. channels_last / cudnn_benchmark None = automatic (see trainers.train).
+    # Speed. channels_last / cudnn_benchmark None = automatic (see trainers.loop).
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     channels_last: bool | None = None
     compile: bool = False  # torch.compile the model (pays off only for long runs)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .build import Backbone
+from .backbone import Backbone
 from .spec import Net
 
 # Layers whose outputs are counted as activations (the "layers" of a CNN table: what a
