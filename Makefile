@@ -42,17 +42,22 @@ bench: $(STAMP)  ## the trainer vs a usual DataLoader loop: images/s and ratio (
 name   ?=
 budget ?= auto
 port   ?= 5000
+# A value as one shell word, never run: 'it'\''s' (make's variables come from the command line,
+# so `name=x;touch PWNED` must reach the program as a name, not the shell as a command).
+quote = '$(subst ','\'',$(1))'
 study: $(STAMP)  ## make study name=NAME [budget=auto|quick|full] [set="epochs=2 seeds=3"] [fresh=1]
-	@if [ -z "$(name)" ]; then echo "error: make study name=NAME [budget=quick|full]; \
+	@if [ -z $(call quote,$(name)) ]; then echo "error: make study name=NAME [budget=quick|full]; \
 	the studies are: $$($(PY) -c 'import studies; print(" ".join(sorted(studies.STUDIES)))')" >&2; \
 	exit 2; fi
-	$(PY) -m studies run $(name) --budget $(budget) $(foreach s,$(set),--set $(s)) $(if $(fresh),--fresh)
+	$(PY) -m studies run $(call quote,$(name)) --budget $(call quote,$(budget)) \
+	  $(foreach s,$(set),--set $(call quote,$(s))) $(if $(fresh),--fresh)
 
 report: $(STAMP)  ## make report name=NAME [condition=KEY|all]: reports/NAME/report.md + PNGs, logged to MLflow
-	@if [ -z "$(name)" ]; then echo "error: make report name=NAME" >&2; exit 2; fi
-	$(PY) -m analysis report $(name) $(if $(condition),--condition '$(condition)')
+	@if [ -z $(call quote,$(name)) ]; then echo "error: make report name=NAME" >&2; exit 2; fi
+	$(PY) -m analysis report $(call quote,$(name)) \
+	  $(if $(condition),--condition $(call quote,$(condition)))
 
 ui: $(STAMP)  ## the MLflow UI on the studies' store, http://127.0.0.1:$(port)
-	@$(PY) -m studies links --port $(port)
+	@$(PY) -m studies links --port $(call quote,$(port))
 	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlruns.db}" \
-	  --default-artifact-root "$(CURDIR)/mlartifacts" --host 127.0.0.1 --port $(port)
+	  --default-artifact-root "$(CURDIR)/mlartifacts" --host 127.0.0.1 --port $(call quote,$(port))

@@ -379,3 +379,19 @@ def test_metrics_show_as_meant_in_the_ui():
     assert shown(np.float32(0.78)) == 0.78  # not 0.7799999713897705
     assert shown(23_520_842) == 23_520_842 and shown(2**40) == 2**40  # counts stay exact
     assert shown(0.123456789) == 0.1234568 and math.isinf(shown(float("inf")))
+
+
+@pytest.mark.parametrize("args", [
+    ["study", "name=x;touch PWNED;true"],
+    ["study", "name=width_vs_depth", "set=epochs=1;touch PWNED", "budget=$(touch PWNED)"],
+    ["report", "name=`touch PWNED`", "condition=a'b;touch PWNED"],
+])
+def test_make_passes_values_to_the_program_never_to_the_shell(args, tmp_path):
+    """The Makefile's variables come from a user's command line: each reaches the program as
+    one argument (refused there, exit 2), and none is ever run by the shell."""
+    makefile = Path(__file__).resolve().parent.parent / "Makefile"
+    done = subprocess.run(["make", "-s", "-f", str(makefile), *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "error: " in done.stderr
+    assert not (tmp_path / "PWNED").exists()
