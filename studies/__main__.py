@@ -106,8 +106,9 @@ def _links(port: int) -> int:
     view (MLflow 3 opens experiments in its GenAI view unless the URL or a toggle says not)."""
     from . import schema, tracking
 
-    if tracking.missing_store():
-        print(f"no MLflow store at {tracking.missing_store()} yet: run `make study name=NAME`")
+    missing = tracking.missing_store()
+    if missing:
+        print(f"no MLflow store at {missing} yet: run `make study name=NAME`")
         return 0
     client = tracking.client()
     for exp in client.search_experiments():
