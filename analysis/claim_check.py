@@ -12,7 +12,7 @@ For one pair it measures, on the seeds both variants finished:
 - the mean difference (better - worse; negative agrees with the claim), its interval, the
   test's p-value and the verdict at the look's significance level;
 - the minimum detectable effect: the difference the test would find with 80% power at this n
-  and this spread (statsmodels' t-test power), so an inconclusive verdict says what it rules out.
+  and this spread (analysis.power), so an inconclusive verdict says what it rules out.
 
 With a group-sequential design (analysis.sequential) the pair is decided at the first look whose
 nominal level its p-value beats, and the interval is that look's repeated confidence interval.
@@ -27,21 +27,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.power import TTestIndPower, TTestPower
 
-from trainers.contract import METRIC_BOUNDS
-
+from .power import detectable, detectable_unpaired, effect_text
 from .sequential import Design
 
 if TYPE_CHECKING:
     import pandas as pd
 
-POWER = 0.8
 # Below this spread the values are equal up to float rounding (an error rate is a multiple of
 # 1 / images): the t statistic is undefined, the difference is the point itself.
 SPREAD_ATOL = 1e-12
-# rates in [0, 1] (error rates) are reported in percentage points
-BOUNDED_01 = {m for m, bounds in METRIC_BOUNDS.items() if bounds == (0.0, 1.0)}
 
 
 def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
@@ -68,8 +63,8 @@ def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
     else:
         out.update(welch)
         if power and out["sd"] > SPREAD_ATOL:
-            out["mde"] = _solve(TTestIndPower(), out["sd"] / math.sqrt(2), nobs1=len(better),
-                                ratio=len(worse) / len(better), alpha=alpha)
+            out["mde"] = detectable_unpaired(out["sd"] / math.sqrt(2), len(better), len(worse),
+                                             alpha)
     significant = math.isfinite(out["p"]) and out["p"] < alpha
     out["agrees"] = bool(out["mean_diff"] < 0)  # lower is better for every objective we use
     out["verdict"] = ("reproduced" if significant and out["agrees"] else
@@ -114,22 +109,6 @@ def _equal_values_allowed():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         yield
-
-
-def detectable(diff_sd: float, n: int, alpha: float = 0.05) -> float:
-    """The paired difference a paired t-test at level `alpha` finds with 80% power at n pairs
-    whose differences spread by `diff_sd` (for planning: `studies show`)."""
-    return _solve(TTestPower(), diff_sd, nobs=n, alpha=alpha) if n >= 2 else math.nan
-
-
-def _solve(power, scale: float, **kwargs) -> float:
-    """The effect (in the metric's units) found with POWER at these n and level."""
-    try:
-        d = power.solve_power(effect_size=None, power=POWER, alternative="two-sided", **kwargs)
-    except (ValueError, RuntimeError, ArithmeticError):
-        return math.nan
-    d = float(np.asarray(d).item())
-    return d * scale if math.isfinite(d) and d > 0 else math.nan
 
 
 def check(better: pd.Series, worse: pd.Series, design: Design, power: bool = True) -> dict:
@@ -177,9 +156,3 @@ def reading(row: dict | pd.Series, metric: str) -> str:
                  f"all {int(final_n)} seeds {effect_text(metric, row['final_mean_diff'])}, "
                  f"p={row['final_p']:.2g}")
     return text
-
-
-def effect_text(metric: str, value: float) -> str:
-    if not math.isfinite(value):
-        return "-"
-    return f"{value * 100:.2f} points" if metric in BOUNDED_01 else f"{value:.4g}"

@@ -13,8 +13,9 @@ import pandas as pd
 from studies import Study, find_study, schema, tracking
 
 from . import plots
-from .claim_check import effect_text, reading
+from .claim_check import reading
 from .load import load_runs
+from .power import effect_text
 from .stats import Summary, summarize
 
 

@@ -8,6 +8,7 @@ field and the bad value.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -66,9 +67,15 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
     raise TypeError(f"no coercion for {annotation!r} ({where})")
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    # resolving string annotations is slow, and every preset is built when the space is imported
+    return typing.get_type_hints(cls)
+
+
 def coerce_fields(obj: Any, prefix: str, skip: tuple[str, ...] = ()) -> None:
     """Coerce every field of a frozen dataclass in place (from its __post_init__)."""
-    hints = typing.get_type_hints(type(obj))
+    hints = _type_hints(type(obj))
     for f in dataclasses.fields(obj):
         if f.name in skip:
             continue

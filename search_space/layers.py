@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.ops import StochasticDepth
 
 
 def conv(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, bias: bool = False):
@@ -68,7 +67,13 @@ def spatial_conv(cin: int, cout: int, k: int, stride: int, factorize: str, unit)
 
 def drop_path(rate: float) -> nn.Module:
     """Per-sample stochastic depth, scaled by 1/survival in training, identity in eval."""
-    return StochasticDepth(rate, mode="row") if rate > 0 else nn.Identity()
+    if rate <= 0:
+        return nn.Identity()
+    # imported here: torchvision's ops import torch._dynamo, seconds that a net without
+    # drop-path (and every process that only builds or counts nets) need not pay
+    from torchvision.ops import StochasticDepth
+
+    return StochasticDepth(rate, mode="row")
 
 
 class ZeroPadShortcut(nn.Module):

@@ -5,7 +5,10 @@ pilot the budget was chosen from (`Budget.pilot`)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import os
+from pathlib import Path
 
 from trainers import Recipe
 
@@ -51,9 +54,47 @@ def expected_wall_s(study: Study, name: str) -> list[float] | None:
             for t in planned_trials(study, name)]
 
 
-def budget_lines(study: Study, name: str) -> list[str]:
-    from analysis.claim_check import detectable, effect_text
+# The detectable effect at a design's last look, in standard deviations of the paired
+# difference, kept between invocations: computing it imports scipy.special and draws the
+# sequential levels (most of `studies show`'s time), and it depends only on the design.
+# Bump the version when analysis.power or analysis.sequential change what they compute.
+_CACHE_VERSION = 1
+
+
+def _cache_file() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "backbone-atlas" / f"detectable-v{_CACHE_VERSION}.json"
+
+
+def detectable_in_sd(looks: tuple[int, ...]) -> float:
+    """The paired difference (in its standard deviations) the claim check finds with 80% power
+    at the design's last look, at that look's level."""
+    key = ",".join(map(str, looks))
+    path = _cache_file()
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if not isinstance(cached, dict):
+        cached = {}
+    if isinstance(cached.get(key), (int, float)):
+        return float(cached[key])
+    from analysis.power import detectable
     from analysis.sequential import Design
+
+    value = detectable(1.0, looks[-1], Design(looks).nominal_alpha(len(looks) - 1))
+    try:  # a cache that cannot be written only costs time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**cached, key: value}))
+        tmp.replace(path)
+    except OSError:
+        pass
+    return value
+
+
+def budget_lines(study: Study, name: str) -> list[str]:
+    from analysis.power import effect_text
 
     budget = study.budget(name)
     lines = [f"{name} budget: recipe {recipe_changes(study.recipe_for(name))}"]
@@ -82,9 +123,8 @@ def budget_lines(study: Study, name: str) -> list[str]:
                  + (f" to {hms(wall[-1])}" if len(wall) > 1 else "")
                  + f" (pilot: {pilot.trial_s:.0f} s per trial{where})")
     if study.kind == "ablation" and study.claim_pairs:
-        design = Design(looks)
         diff_sd = pilot.metric_sd * math.sqrt(2)  # two independent runs' difference
-        mde = detectable(diff_sd, looks[-1], design.nominal_alpha(len(looks) - 1))
+        mde = detectable_in_sd(tuple(looks)) * diff_sd
         lines.append(f"  detectable difference at {looks[-1]} seeds: "
                      f"{effect_text(study.metric, mde)} (80% power; pilot seed sd "
                      f"{effect_text(study.metric, pilot.metric_sd)})")

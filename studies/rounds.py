@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from analysis.claim_check import effect_text
 from analysis.load import tidy
+from analysis.power import effect_text
 from analysis.sequential import Design
 from analysis.stats import summarize
 

@@ -121,6 +121,57 @@ def test_fashion_mnist_from_atlas_data_uncompressed(no_system_data):
     assert len(D.load("fashion_mnist").train_labels) == 3
 
 
+def _truncate(path: Path, keep: int) -> None:
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def _garble_header(path: Path) -> None:
+    blob = bytearray(path.read_bytes())
+    blob[2] = 0x0D  # type float32, not unsigned bytes
+    path.write_bytes(bytes(blob))
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda folder: _truncate(folder / "train-images-idx3-ubyte", 1000), "bytes of values"),
+    (lambda folder: _garble_header(folder / "t10k-labels-idx1-ubyte"), "not an IDX file"),
+    (lambda folder: _truncate(folder / "t10k-images-idx3-ubyte", 3), "not an IDX file"),
+    (lambda folder: (folder / "train-labels-idx1-ubyte").write_bytes(
+        struct.pack(">II", 2049, 12) + bytes([42] * 12)), "label 42 outside 0-9"),
+    (lambda folder: (folder / "train-labels-idx1-ubyte").write_bytes(
+        struct.pack(">II", 2049, 7) + bytes(7)), "images for 7 labels"),
+])
+def test_a_damaged_idx_file_is_named_with_how_to_restore_it(no_system_data, damage, why):
+    source = no_system_data / "root" / "fashion-mnist"
+    _write_idx(source, gz=False)
+    damage(source)
+    with pytest.raises(D.CorruptDataError) as e:
+        D.load("fashion_mnist")
+    message = str(e.value)
+    assert "\n" not in message and why in message, message
+    assert str(no_system_data / "root") in message and "damaged" in message
+    assert "delete" in message or "replace it" in message
+
+
+@pytest.mark.parametrize("damage", [
+    lambda path: _truncate(path, len(path.read_bytes()) // 2),  # EOFError inside gzip
+    lambda path: path.write_bytes(bytes(range(256)) * 4),  # not gzip at all
+    lambda path: path.write_bytes(gzip.compress(b"x" * 4096)[:12] + bytes(200)),  # bad stream
+])
+def test_a_damaged_system_archive_names_the_file_and_the_package(no_system_data, damage,
+                                                                 monkeypatch):
+    system = no_system_data / "system"
+    _write_idx(system / "fashion-mnist")
+    archive = system / "fashion-mnist" / "t10k-images-idx3-ubyte.gz"
+    damage(archive)
+    with pytest.raises(D.CorruptDataError) as e:
+        D.load("fashion_mnist")
+    message = str(e.value)
+    assert "\n" not in message and str(archive) in message, message
+    assert "apt-get install --reinstall dataset-fashion-mnist" in message
+    raw = no_system_data / "root" / "FashionMNIST" / "raw"
+    assert not [p for p in raw.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
 def test_interrupted_decompression_leaves_nothing(no_system_data, monkeypatch):
     _write_idx(no_system_data / "system" / "fashion-mnist")
 

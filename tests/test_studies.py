@@ -336,12 +336,12 @@ def test_analysis_without_runs_is_one_line_exit_2_and_writes_nothing(argv, messa
     assert list(workdir.iterdir()) == []  # no empty store created by a command that reads
 
 
-HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas")
+HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas", "scipy.stats", "statsmodels")
 
 
 @pytest.mark.parametrize("argv, allowed", [
     (["list"], ()),
-    (["show", "width_vs_depth"], ("pandas",)),  # statsmodels' power (the detectable effect)
+    (["show", "width_vs_depth"], ()),
 ])
 def test_listing_and_showing_load_no_training_library(argv, allowed):
     """`list` and `show` answer without importing torch, Ray, MLflow or Optuna (the catalogue
@@ -395,3 +395,26 @@ def test_make_passes_values_to_the_program_never_to_the_shell(args, tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert "error: " in done.stderr
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_planned_detectable_effect_is_cached_between_invocations(tmp_path, monkeypatch):
+    """`studies show` keeps the design's detectable effect in the user's cache: the same number
+    as the claim check's power, read back without computing it, and a damaged cache ignored."""
+    import analysis.power
+    from analysis.sequential import Design
+    from studies import plan
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    looks = (3, 5)
+    expected = analysis.power.detectable(1.0, 5, Design(looks).nominal_alpha(1))
+    assert plan.detectable_in_sd(looks) == pytest.approx(expected)
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(analysis.power, "detectable", not_again)
+    assert plan.detectable_in_sd(looks) == pytest.approx(expected)
+    plan._cache_file().write_text("{not json")
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert plan.detectable_in_sd(looks) == pytest.approx(expected)
