@@ -48,7 +48,7 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ValueError(f"{where}={value!r} is not an integer")
         try:
             return int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{where}={value!r} is not an integer") from None
     if annotation is float:
         if isinstance(value, bool):
@@ -57,8 +57,8 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             out = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{where}={value!r} is not a number") from None
-        if math.isnan(out):
-            raise ValueError(f"{where}={value!r} is not a number")
+        if not math.isfinite(out):  # nan, or an infinity no size or rate can use
+            raise ValueError(f"{where}={value!r} is not a finite number")
         return value if isinstance(value, float) else out
     if annotation is str:
         if not isinstance(value, str):

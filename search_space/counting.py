@@ -46,9 +46,12 @@ class Complexity:
         return pd.DataFrame([vars(layer) for layer in self.layers])
 
 
-def complexity(net: Net, input_size: tuple[int, int, int] = (3, 224, 224)) -> Complexity:
-    """Count a point at one input size (C, H, W), batch 1, eval mode, on the meta device."""
+def complexity(net: Net, input_size: tuple[int, int, int] | tuple[int, int] | int = 224
+               ) -> Complexity:
+    """Count a point at one input size (N, (H, W) or (C, H, W), as `Net.validate` takes it),
+    batch 1, eval mode, on the meta device."""
     net.validate(input_size)
+    input_size = net.input_shape(input_size)
     with torch.device("meta"):
         model = Backbone(net)  # no init needed: only shapes matter
     model.eval()

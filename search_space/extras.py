@@ -199,6 +199,9 @@ class InceptionV3Extras(Extras):
                 f"{rb.where}.stride={rb.stride}: Inception-v3 module {self.module} has stride "
                 f"{2 if reducing else 1}"
             )
+        for name in ("pool_features", "channels_7x7"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{rb.where}.extras.{name}={getattr(self, name)} must be >= 1")
         if rb.width != rb.out_width:
             raise ValueError(
                 f"{rb.where}.width={rb.width} but module {self.module} gives {rb.out_width} "
@@ -233,6 +236,10 @@ class DenseExtras(Extras):
             raise ValueError(f"{rb.where}.extras.compression={self.compression} must be in (0, 1]")
         if self.bn_size < 1:
             raise ValueError(f"{rb.where}.extras.bn_size={self.bn_size} must be >= 1")
+        if rb.stride == 2 and self.transition_width(rb.in_width) < 1:
+            raise ValueError(
+                f"{rb.where}.extras.compression={self.compression}: the transition compresses "
+                f"{rb.in_width} channels to 0; raise compression or the width before it")
 
 
 @dataclass(frozen=True)

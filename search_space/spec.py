@@ -92,6 +92,11 @@ AUX_HEADS = {"googlenet": 0.3, "inception_v3": 0.4}
 """Auxiliary classifier kind -> its loss weight: GoogLeNet's paper (0.3 per head); Inception-v3
 as the authors' TF-slim training code (0.4)."""
 
+# Bounds that keep every point buildable in finite time and memory arithmetic: no classic net
+# comes near them (ResNet-1202 has 600 blocks; the widest multipliers in use are below 100).
+MAX_BLOCKS = 5000
+MAX_MULTIPLIER = 1e6
+
 # Stems with a small-image twin, for `Net.adapt(small_input=True)`.
 _SMALL_INPUT_STEM = {"imagenet": "cifar", "mobilenet_v2": "mobilenet_v2_small"}
 
@@ -148,8 +153,10 @@ class Stage:
             raise ValueError(f"stride={self.stride} must be 1 or 2")
         if self.groups < 1:
             raise ValueError(f"groups={self.groups} must be >= 1")
-        if not self.expansion > 0:
-            raise ValueError(f"expansion={self.expansion} must be > 0")
+        if not 0 < self.expansion <= MAX_MULTIPLIER:
+            raise ValueError(f"expansion={self.expansion} must be in (0, {MAX_MULTIPLIER:g}]")
+        if self.depth > MAX_BLOCKS:
+            raise ValueError(f"depth={self.depth} is above the limit of {MAX_BLOCKS} blocks")
         extras_cls = BLOCK_EXTRAS[self.block]
         if self.extras is None:
             object.__setattr__(self, "extras", extras_cls())
@@ -260,8 +267,13 @@ class Net:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout={self.dropout} must be in [0, 1)")
         for name in ("width_mult", "depth_mult"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name}={getattr(self, name)} must be > 0")
+            if not 0 < getattr(self, name) <= MAX_MULTIPLIER:
+                raise ValueError(f"{name}={getattr(self, name)} must be in (0, "
+                                 f"{MAX_MULTIPLIER:g}]")
+        blocks = sum(math.ceil(s.depth * self.depth_mult) for s in stages)
+        if blocks > MAX_BLOCKS:  # checked before the blocks are listed one by one
+            raise ValueError(f"depth_mult={self.depth_mult}: {blocks} blocks, above the limit "
+                             f"of {MAX_BLOCKS} (the deepest classic net, ResNet-1202, has 600)")
         if list(self.aux_after) != sorted(set(self.aux_after)) or any(
             not 0 <= i < len(stages) - 1 for i in self.aux_after
         ):
@@ -347,19 +359,30 @@ class Net:
         }
         return dataclasses.replace(extras, **changes) if changes else extras
 
+    def input_shape(self, input_size: tuple[int, int, int] | tuple[int, int] | int
+                    ) -> tuple[int, int, int]:
+        """(C, H, W) from any of the accepted conventions: N (an N x N image), (H, W), or
+        (C, H, W), whose C must be this net's in_channels."""
+        if isinstance(input_size, int) and not isinstance(input_size, bool):
+            size: tuple = (self.in_channels, input_size, input_size)
+        elif isinstance(input_size, (tuple, list)) and len(input_size) in (2, 3):
+            size = tuple(input_size)
+            if len(size) == 2:
+                size = (self.in_channels, *size)
+        else:
+            raise ValueError(f"input_size={input_size!r} must be N, (H, W) or (C, H, W)")
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in size):
+            raise ValueError(f"input_size={input_size!r} must hold positive integers")
+        if size[0] != self.in_channels:
+            raise ValueError(
+                f"input_size channels={size[0]} but in_channels={self.in_channels}; "
+                "adapt the net with .adapt(in_channels=...)"
+            )
+        return size  # type: ignore[return-value]
+
     def validate(self, input_size: tuple[int, int, int] | tuple[int, int] | int) -> None:
         """Raise ValueError if the input channels differ or a feature map shrinks below 1 px."""
-        if isinstance(input_size, int):
-            h = w = input_size
-        elif len(input_size) == 3:
-            c, h, w = input_size
-            if c != self.in_channels:
-                raise ValueError(
-                    f"input_size channels={c} but in_channels={self.in_channels}; "
-                    "adapt the net with .adapt(in_channels=...)"
-                )
-        else:
-            h, w = input_size
+        _, h, w = self.input_shape(input_size)
         size = input_size if isinstance(input_size, int) else tuple(input_size)
         for where, step in _size_steps(self):
             if step is None:
@@ -413,6 +436,8 @@ class Net:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Net:
+        if not isinstance(d, dict):
+            raise ValueError(f"a point is a JSON object of Net fields, not {type(d).__name__}")
         d = dict(d)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
@@ -421,7 +446,12 @@ class Net:
         if "stages" not in d:
             raise ValueError("stages missing")
         stages = []
-        for i, s in enumerate(d.pop("stages")):
+        listed = d.pop("stages")
+        if not isinstance(listed, (list, tuple)) or not listed:
+            raise ValueError(f"stages={listed!r} must be a non-empty list of stages")
+        for i, s in enumerate(listed):
+            if not isinstance(s, dict):
+                raise ValueError(f"stages.{i}={s!r} is not an object of Stage fields")
             s = dict(s)
             snames = {f.name for f in dataclasses.fields(Stage)}
             bad = sorted(set(s) - snames)
@@ -429,9 +459,12 @@ class Net:
                 raise ValueError(f"stages.{i}: {bad} not a field of Stage; valid: {sorted(snames)}")
             if "block" not in s:
                 raise ValueError(f"stages.{i}.block missing")
-            s["extras"] = make_extras(s["block"], s.get("extras"), f"stages.{i}.extras")
-            stages.append(Stage(**s))
-        return cls(stages=tuple(stages), **d)
+            extras = s.get("extras")
+            if extras is not None and not isinstance(extras, dict):
+                raise ValueError(f"stages.{i}.extras={extras!r} is not an object")
+            s["extras"] = make_extras(s["block"], extras, f"stages.{i}.extras")
+            stages.append(_construct(Stage, s, f"stages.{i}"))
+        return _construct(cls, {**d, "stages": tuple(stages)}, "Net")
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no whitespace. The preset name is not part of it."""
@@ -439,7 +472,11 @@ class Net:
 
     @classmethod
     def from_json(cls, text: str) -> Net:
-        return cls.from_dict(json.loads(text))
+        try:
+            d = json.loads(text)
+        except ValueError as e:
+            raise ValueError(f"a point's JSON does not parse: {e}") from None
+        return cls.from_dict(d)
 
     def key(self) -> str:
         """Stable 16-hex-digit hash of the canonical form; equal points have equal keys."""
@@ -490,6 +527,15 @@ class Net:
             raise ValueError(f"stage indices {sorted(stages)} are not 0..{len(stages) - 1}")
         top["stages"] = [stages[i] for i in range(len(stages))]
         return cls.from_dict(top)
+
+
+def _construct(cls: type, fields: dict[str, Any], where: str) -> Any:
+    """cls(**fields), a missing required field named as a ValueError (not a TypeError)."""
+    missing = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in fields
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ValueError(f"{where}: {', '.join(missing)} missing")
+    return cls(**fields)
 
 
 def _reduce(n: int, step: tuple[int, int, int, bool]) -> int:
