@@ -221,25 +221,41 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
 
 
 def preflight(study: Study, budget_name: str) -> None:
-    """Everything that can be checked before Ray starts: points, data, tracking store."""
+    """Everything that can be checked before Ray starts, cheapest first and before anything is
+    written: points, the recipe against the data's size, the stores, folders and cluster the
+    environment names, this machine's CPUs and GPUs, and last the data itself."""
+    import os
+
     from trainers.contract import adapt
     from trainers.data import load, parse, recipe_split
 
-    from . import tracking
+    from . import checks, tracking
+    from .locations import atlas_folder, optuna_storage_url
 
     try:
         study.validate(budget_name)
         shape = parse(study.dataset).shape
         base = study.base_net
+        points = study.grid_points(budget_name) or [{}]
         if shape is not None:
-            for params in study.grid_points(budget_name) or [{}]:
+            for params in points:
                 net = study.point(params, budget_name) if params else base
                 recipe = study.trial_recipe(params, budget_name)
                 adapt(net, shape.input_size, shape.num_classes, recipe).validate(
                     shape.input_size)
-        tracking.check_store(tracking.tracking_uri())
+                recipe_split(recipe, shape.train)  # its batch fits its images: before the data
+        checks.tracking_store(tracking.tracking_uri())
+        if study.kind == "search":
+            checks.optuna_storage(optuna_storage_url())
+        checks.writable_folder(atlas_folder(), "ATLAS_HOME (checkpoints, Ray's results)",
+                               "ATLAS_HOME")
+        budget = study.budget(budget_name)
+        if os.environ.get("RAY_ADDRESS"):
+            checks.ray_address(os.environ["RAY_ADDRESS"])
+        else:
+            checks.local_resources(budget.cpus_per_trial, budget.gpus_per_trial, budget_name)
         data = load(study.dataset)  # a missing dataset fails here, saying how to get it
-        for params in study.grid_points(budget_name) or [{}]:  # every trial's recipe fits it
+        for params in points:  # every trial's recipe fits it
             recipe_split(study.trial_recipe(params, budget_name), len(data.train_labels))
     except (ValueError, FileNotFoundError, PermissionError, OSError) as e:
         raise UsageError(str(e).splitlines()[0]) from None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +31,28 @@ def sqlite_store_lock(uri: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def complete_or_absent(uri: str) -> Iterator[str]:
+    """The URI to create a new SQLite store at: a temporary file beside it, renamed into place
+    once `with` ends without error, so an interrupted or failed creation (a full disk during the
+    migrations) leaves no half-made store. Call under `sqlite_store_lock`. An existing store,
+    or a URI of another kind, is used as it is."""
+    if not uri.startswith(SQLITE_PREFIX):
+        yield uri
+        return
+    path = Path(uri.removeprefix(SQLITE_PREFIX))
+    if path.exists():
+        yield uri
+        return
+    for stale in path.parent.glob(f".{path.name}.creating-*"):  # left by a killed creation
+        stale.unlink(missing_ok=True)  # (safe: the caller holds the store's lock)
+    # A fresh name each time: MLflow caches a store per URI, and a cached store would not
+    # recreate a temporary file that a failed attempt removed.
+    tmp = path.with_name(f".{path.name}.creating-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        yield SQLITE_PREFIX + str(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

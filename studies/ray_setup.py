@@ -12,12 +12,8 @@ import ray
 from trainers.data import data_root
 
 from . import liveness
+from .locations import atlas_folder
 from .study import Study
-
-
-def atlas_folder() -> Path:
-    """Trial checkpoints and Ray's results: ./.atlas (ATLAS_HOME overrides)."""
-    return Path(os.environ.get("ATLAS_HOME") or Path.cwd() / ".atlas").resolve()
 
 
 def ray_storage() -> str:

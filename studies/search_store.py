@@ -3,23 +3,17 @@ sampler knows the finished points, and the Ray Tune searcher over it."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import optuna
 from ray.tune.search import ConcurrencyLimiter
 from ray.tune.search.optuna import OptunaSearch
 
+from .locations import optuna_storage_url as storage_url
 from .locks import sqlite_store_lock
 from .study import Budget, Study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-def storage_url() -> str:
-    """Optuna's study store: beside the default MLflow store, or ATLAS_OPTUNA_STORAGE."""
-    return os.environ.get("ATLAS_OPTUNA_STORAGE") or f"sqlite:///{Path.cwd() / 'optuna.db'}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from search_space import PRESETS, Net
+from search_space.coerce import coerce
 from trainers import Recipe
 
 if TYPE_CHECKING:  # optuna and torch load when a point is first built or counted
@@ -24,6 +25,10 @@ if TYPE_CHECKING:  # optuna and torch load when a point is first built or counte
     from search_space import Complexity
 
 KINDS = ("ablation", "search")
+# Bounds on what one invocation plans, so a typo (seeds=1000000) is refused at once instead of
+# enumerating millions of trials.
+MAX_SEEDS = 1000
+MAX_TRIALS = 10_000
 OBJECTIVES = ("val_error", "test_error", "train_error", "macs", "params")
 
 
@@ -80,16 +85,22 @@ class Budget:
         for name in ("max_seeds", "seed_step"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 0):
                 raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 0")
+        if not (isinstance(self.trials, int) and self.trials >= 0):
+            raise ValueError(f"Budget.trials={self.trials!r} must be an integer >= 0")
+        for name, limit in (("seeds", MAX_SEEDS), ("max_seeds", MAX_SEEDS),
+                            ("trials", MAX_TRIALS)):
+            if getattr(self, name) > limit:
+                raise ValueError(f"Budget.{name}={getattr(self, name)} is above the limit of "
+                                 f"{limit}")
         if self.max_seeds and self.max_seeds < self.seeds:
             raise ValueError(f"Budget.max_seeds={self.max_seeds} is below seeds={self.seeds}; "
                              "set max_seeds >= seeds (or 0 for exactly `seeds`)")
         if self.max_seeds > self.seeds and self.seeds < 2:
             raise ValueError(f"Budget.seeds={self.seeds}: a sequential design (max_seeds="
                              f"{self.max_seeds}) tests after its first round; use seeds >= 2")
-        if not (isinstance(self.trials, int) and self.trials >= 0):
-            raise ValueError(f"Budget.trials={self.trials!r} must be an integer >= 0")
-        if not 0 <= self.gpus_per_trial <= 8:
-            raise ValueError(f"Budget.gpus_per_trial={self.gpus_per_trial} must be in [0, 8]")
+        if isinstance(self.gpus_per_trial, bool) or not (
+                isinstance(self.gpus_per_trial, (int, float)) and 0 <= self.gpus_per_trial <= 8):
+            raise ValueError(f"Budget.gpus_per_trial={self.gpus_per_trial!r} must be in [0, 8]")
         names = {f.name for f in dataclasses.fields(Recipe)}
         bad = sorted(k for k, _ in self.recipe if k not in names)
         if bad:
@@ -137,6 +148,7 @@ class Study:
     pruner: Literal["asha", "none"] = "asha"  # early stopping for searches only
 
     def __post_init__(self) -> None:
+        self._check_types()
         if isinstance(self.grid, Mapping):
             object.__setattr__(self, "grid", tuple((k, tuple(v)) for k, v in self.grid.items()))
         object.__setattr__(self, "pairs", tuple(tuple(p) for p in self.pairs))
@@ -178,6 +190,33 @@ class Study:
         elif self.grid:
             raise ValueError(f"search {self.name} takes no grid; its space samples the axes")
 
+    def _check_types(self) -> None:
+        """Every field has its declared type (a study file or `--set` may give anything)."""
+        for name in ("name", "claim", "source", "base", "baseline", "dataset"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"Study.{name}={getattr(self, name)!r} must be a string")
+        if not callable(self.space):
+            raise ValueError(f"Study.space={self.space!r} must be a function (trial, base) -> Net")
+        if not isinstance(self.recipe, Recipe):
+            raise ValueError(f"Study.recipe={self.recipe!r} must be a trainers.Recipe")
+        for name in ("quick", "full"):
+            if not isinstance(getattr(self, name), Budget):
+                raise ValueError(f"Study.{name}={getattr(self, name)!r} must be a Budget")
+        for name in ("max_params", "max_macs"):
+            value = coerce(getattr(self, name), int | None, f"Study.{name}")
+            if value is not None and value < 1:
+                raise ValueError(f"Study.{name}={value} must be a positive integer (or None)")
+            object.__setattr__(self, name, value)
+        for name in ("expected_order", "objectives"):
+            value = getattr(self, name)
+            if not (isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)):
+                raise ValueError(f"Study.{name}={value!r} must be a tuple of strings")
+            object.__setattr__(self, name, tuple(value))
+        if not isinstance(self.grid, (Mapping, tuple, list)) or not isinstance(
+                self.pairs, (tuple, list)):
+            raise ValueError(f"Study {self.name}: grid must map axes to values and pairs be a "
+                             "tuple of (better, worse)")
+
     # ---- points ---------------------------------------------------------------------------
 
     @property
@@ -202,11 +241,25 @@ class Study:
         values = {k: v for k, v in params.items() if k != "seed"}
         import optuna
 
-        net = self.space(optuna.trial.FixedTrial(values), self.base_net)
+        net = self.space_point(optuna.trial.FixedTrial(values))
         if budget is not None:
             b = self.budget(budget)
             if b.net:
                 net = net.replace(**dict(b.net))
+        return net
+
+    def space_point(self, trial: optuna.Trial) -> Net:
+        """`space(trial, base)`, whatever the user's function does, as a Net or a ValueError
+        that says what it did instead."""
+        try:
+            net = self.space(trial, self.base_net)
+        except ValueError:
+            raise
+        except Exception as e:  # a bug in a user's space: named, not a traceback
+            first = (str(e).splitlines() or [""])[0]
+            raise ValueError(f"its space raised {type(e).__name__}: {first}") from e
+        if not isinstance(net, Net):
+            raise ValueError(f"its space returned {type(net).__name__}, not a Net")
         return net
 
     def grid_for(self, budget: str | Budget) -> tuple[tuple[str, tuple[Any, ...]], ...]:
@@ -268,12 +321,13 @@ class Study:
             return
         import optuna
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "new study created" line
         probe = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
                                     directions=["minimize"] * len(self.objectives))
         for _ in range(samples):
             trial = probe.ask()
             try:
-                net = self.space(trial, self.base_net)
+                net = self.space_point(trial)
                 b = self.budget(budget)
                 if b.net:
                     net.replace(**dict(b.net))

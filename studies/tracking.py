@@ -17,10 +17,8 @@ import logging
 import math
 import os
 import platform
-import socket
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -31,7 +29,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from . import liveness, schema
-from .locks import sqlite_store_lock
+from .locks import complete_or_absent, sqlite_store_lock
 from .schema import FAILURE_STATUSES
 
 PARENT_TAG = schema.PARENT
@@ -39,8 +37,12 @@ MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
 MAX_TAG_CHARS = 5000  # and on one tag value (kept well under its limit)
 
 
+def default_tracking_uri() -> str:
+    return f"sqlite:///{Path.cwd() / 'mlruns.db'}"
+
+
 def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlruns.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
 
 
 def artifact_root() -> str:
@@ -48,28 +50,11 @@ def artifact_root() -> str:
 
 
 def check_store(uri: str) -> None:
-    """Fail early, in one line, when a local store cannot be written or a tracking server
-    cannot be reached (PermissionError / ConnectionError)."""
-    if uri.startswith(("http://", "https://")):
-        url = urllib.parse.urlsplit(uri)
-        port = url.port or (443 if url.scheme == "https" else 80)
-        try:
-            socket.create_connection((url.hostname, port), timeout=5).close()
-        except OSError as e:
-            raise ConnectionError(
-                f"tracking server {uri} is not reachable ({e.strerror or e}); start it "
-                "(mlflow server ...) or point MLFLOW_TRACKING_URI elsewhere") from None
-        return
-    if uri.startswith("sqlite:///"):
-        path = Path(uri.removeprefix("sqlite:///"))
-        folder = path.parent
-        if not folder.exists() or not os.access(folder, os.W_OK) or (
-            path.exists() and not os.access(path, os.W_OK)
-        ):
-            raise PermissionError(
-                f"tracking store {path} is not writable; set MLFLOW_TRACKING_URI to a writable "
-                "location"
-            )
+    """Fail early, in one line (ValueError), when the store's URI is unusable: an unknown
+    scheme, an unreachable server, a SQLite file that cannot be written or is no database."""
+    from .checks import tracking_store
+
+    tracking_store(uri)
 
 
 def missing_store() -> str | None:
@@ -88,6 +73,9 @@ def client() -> MlflowClient:
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
     with sqlite_store_lock(uri):  # the first use creates a new store's tables: one at a time
+        with complete_or_absent(uri) as creating:
+            if creating != uri:  # a new store: its tables are made under a temporary name
+                MlflowClient(tracking_uri=creating).search_experiments(max_results=1)
         c = MlflowClient(tracking_uri=uri)
         c.search_experiments(max_results=1)
     return c
@@ -102,8 +90,11 @@ def experiment_id(c: MlflowClient, study: str, description: str = "") -> str:
             c.restore_experiment(exp.experiment_id)
         exp_id = exp.experiment_id
     else:
-        artifacts = (None if os.environ.get("MLFLOW_TRACKING_URI")
-                     else f"{artifact_root()}/{study}")
+        # The default store keeps artifacts in ./mlartifacts (README); a store the user named
+        # keeps MLflow's default for it. (Compared by URI: mlflow.set_tracking_uri sets
+        # MLFLOW_TRACKING_URI itself, so the variable's presence says nothing.)
+        artifacts = (f"{artifact_root()}/{study}" if tracking_uri() == default_tracking_uri()
+                     else None)
         try:
             exp_id = c.create_experiment(study, artifact_location=artifacts)
         except mlflow.exceptions.MlflowException:  # created meanwhile by a concurrent invocation

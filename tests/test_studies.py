@@ -133,7 +133,7 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "nas", "--set", "grid.depth=10"], "nas has no grid axis 'depth'"),
     (["run", "width_vs_depth", "--set", "net.colour=1"], "['colour'] not a field of Net"),
     (["run", "width_vs_depth", "--set", "grid.wrn=11-1"], "variant wrn=11-1: '11-1' not in"),
-    (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be > 0"),
+    (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be in (0, "),
     (["run", "width_vs_depth", "--set", "dataset=mnist3d"], "data='mnist3d' is unknown"),
     (["run", "width_vs_depth", "--set", "batch_size=4096", "--set", "max_train_images=1000"],
      "Recipe.batch_size=4096 exceeds the 1000 training images"),

@@ -13,6 +13,7 @@ the trainer does that on the device, per batch.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
@@ -346,6 +347,7 @@ def _torchvision(name: str, kind: str, root: Path) -> Data:
         return cls(str(root), train=train, download=download)
 
     sets = None
+    existed = root.exists()
     for download in (False, True):  # first what is on disk, then try the network
         previous = socket.getdefaulttimeout()
         if download:  # a network that drops packets fails in seconds instead of hanging
@@ -358,6 +360,8 @@ def _torchvision(name: str, kind: str, root: Path) -> Data:
         finally:
             socket.setdefaulttimeout(previous)
     if sets is None:
+        if not existed:  # a failed download leaves no empty data folder behind
+            _remove_empty_folders(root)
         raise FileNotFoundError(
             f"{kind} is not in {root} and could not be downloaded ({reason}); put "
             f"{_TORCHVISION_FOLDERS[kind]} in {root} or set ATLAS_DATA to a folder holding it"
@@ -370,6 +374,17 @@ def _torchvision(name: str, kind: str, root: Path) -> Data:
         labels = torch.as_tensor(ds.labels if kind == "svhn" else ds.targets, dtype=torch.long)
         out += [images.contiguous(), labels]
     return Data(name, *out, SHAPES[kind].num_classes)
+
+
+def _remove_empty_folders(root: Path) -> None:
+    """`root` and the folders under it, where they hold no file."""
+    if not root.is_dir():
+        return
+    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only succeeds when empty
+    with contextlib.suppress(OSError):
+        root.rmdir()
 
 
 # ---- image folders ------------------------------------------------------------------------

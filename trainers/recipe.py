@@ -104,8 +104,9 @@ class Recipe:
             _bad(self, "val_fraction", "must be in [0, 1)")
         if self.time_limit_s is not None and not self.time_limit_s > 0:
             _bad(self, "time_limit_s", "must be > 0 seconds or None")
-        if self.seed < 0 or self.split_seed < 0:
-            _bad(self, "seed" if self.seed < 0 else "split_seed", "must be >= 0")
+        for name in ("seed", "split_seed"):  # torch's generators take 64-bit seeds
+            if not 0 <= getattr(self, name) < 2**63:
+                _bad(self, name, "must be in [0, 2**63)")
 
     def replace(self, **changes: Any) -> Recipe:
         return dataclasses.replace(self, **changes)

@@ -114,7 +114,7 @@ def from_file(path: str | Path) -> Study:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # SystemExit: a file that calls exit() at import
         del sys.modules[name]
         raise ValueError(f"study file {_one_line(e, str(path))}") from None
     study = getattr(module, "STUDY", None)

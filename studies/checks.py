@@ -1,0 +1,180 @@
+"""Checks of what a study takes from outside the command line (the environment's stores, Ray
+cluster, folders, this machine's CPUs and GPUs), run in preflight: before the store, Ray or
+the data is touched, so that a bad setting is one line and nothing is written.
+
+Each check raises ValueError (the caller reports it in one line, exit status 2) with what is
+wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+# The tracking-store schemes MLflow accepts (its database engines, a server, Databricks).
+TRACKING_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "file",
+                    "databricks")
+CONNECT_TIMEOUT_S = 5.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def writable_folder(path: Path, what: str, setting: str) -> None:
+    """`path` can be created or written: it is a writable folder, or its nearest existing
+    ancestor is (nothing is created here)."""
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ValueError(f"{what} {path}: {probe} is a file, not a folder; set {setting} to a "
+                         "folder")
+    if not _can_create_in(probe):
+        raise ValueError(f"{what} {path} is not writable (nothing can be created in {probe}); "
+                         f"set {setting} to a writable folder")
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made in `folder`, tried rather than asked: `os.access` says yes
+    to root everywhere, including read-only mounts and /proc."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # removed on close
+            return True
+    except OSError:
+        return False
+
+
+def sqlite_file(path: Path, what: str, setting: str) -> None:
+    """A SQLite store file that is absent (it will be created in a writable folder) or is a
+    SQLite database this user can write."""
+    writable_folder(path.parent, f"the folder of {what}", setting)
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a folder, not a SQLite file; set {setting}")
+    try:
+        with path.open("rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+    except OSError as e:
+        raise ValueError(f"{what} {path} cannot be read ({e.strerror}); set {setting}") from None
+    if header and header != SQLITE_HEADER:  # an empty file is a database SQLite will create
+        raise ValueError(f"{what} {path} is not a SQLite database (damaged or another kind of "
+                         f"file): move it away and run again, or set {setting}")
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"{what} {path} is not writable; set {setting} to a writable location")
+    if header and _half_migrated(path):
+        raise ValueError(f"{what} {path} was left half-created (its schema migration stopped "
+                         "midway, e.g. on a full disk): move it away and run again")
+
+
+def _half_migrated(path: Path) -> bool:
+    """Alembic (MLflow's and Optuna's migrations) rebuilds a table as _alembic_tmp_NAME and
+    drops it when the step completes: one left over means a migration died midway."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError:
+        return True  # a header but no readable schema: damaged as well
+    return any(name.startswith("_alembic_tmp_") for (name,) in names)
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:"):
+        return None
+    rest = uri.removeprefix("sqlite:")
+    if not rest.startswith("///"):
+        raise ValueError(f"{uri!r} is not a SQLite URI; write sqlite:///path/to/file.db")
+    return Path(rest.removeprefix("///").split("?", 1)[0] or ".")
+
+
+def reachable(host: str | None, port: int, what: str, fix: str) -> None:
+    """`what` names the service and its address as the user wrote it."""
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        raise ValueError(f"{what} is not reachable ({e.strerror or e}); {fix}") \
+            from None
+
+
+def tracking_store(uri: str) -> None:
+    """MLFLOW_TRACKING_URI (or the default ./mlruns.db): a scheme MLflow knows; a reachable
+    server; a writable SQLite database."""
+    scheme = urllib.parse.urlsplit(uri).scheme.split("+", 1)[0]
+    if scheme not in TRACKING_SCHEMES:
+        raise ValueError(f"MLFLOW_TRACKING_URI={uri!r}: unknown scheme {scheme!r}; use "
+                         "sqlite:///path/to/mlruns.db, http://host:port or another of "
+                         f"{', '.join(TRACKING_SCHEMES)}")
+    if scheme in ("http", "https"):
+        url = urllib.parse.urlsplit(uri)
+        try:
+            port = url.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise ValueError(f"MLFLOW_TRACKING_URI={uri!r} has a bad port") from None
+        reachable(url.hostname, port, f"tracking server {uri}",
+                  "start it (mlflow server ...) or point MLFLOW_TRACKING_URI elsewhere")
+    path = _sqlite_path(uri)
+    if path is not None:
+        sqlite_file(path, "tracking store", "MLFLOW_TRACKING_URI")
+
+
+def optuna_storage(url: str) -> None:
+    """ATLAS_OPTUNA_STORAGE (or the default ./optuna.db): a database URL SQLAlchemy parses;
+    for SQLite, a writable database in an existing folder."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r} is not a database URL; use "
+                         "sqlite:///path/to/optuna.db or postgresql://...") from None
+    path = _sqlite_path(url)
+    if path is not None:
+        if not path.parent.is_dir():
+            raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r}: folder {path.parent} does not "
+                             "exist; create it or choose another")
+        sqlite_file(path, "Optuna store", "ATLAS_OPTUNA_STORAGE")
+
+
+def ray_address(address: str | None) -> None:
+    """RAY_ADDRESS, when set to a cluster's host:port (or ray://host:port): reachable within a
+    few seconds, rather than Ray's minutes of retries."""
+    if not address or address in ("auto", "local"):
+        return
+    url = urllib.parse.urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        port = url.port
+    except ValueError:
+        port = None
+    if not url.hostname or port is None:
+        raise ValueError(f"RAY_ADDRESS={address!r} is not host:port (e.g. 127.0.0.1:6379)")
+    reachable(url.hostname, port, f"Ray cluster at RAY_ADDRESS {address}",
+              "start it (ray start --head) or unset RAY_ADDRESS to run on this machine")
+
+
+def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str) -> None:
+    """A trial's CPUs and GPUs exist on this machine (a local Ray would wait for them
+    forever). Not checked against a cluster (RAY_ADDRESS): its nodes are not known here."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus_per_trial > (cpus or 1):
+        raise ValueError(f"cpus_per_trial={cpus_per_trial} but this machine has {cpus} CPU(s); "
+                         f"--set cpus_per_trial={cpus} or fewer")
+    if gpus_per_trial > 0:
+        import torch
+
+        gpus = torch.cuda.device_count()
+        if gpus == 0:
+            raise ValueError(f"the {budget_name} budget asks {gpus_per_trial:g} GPU per trial "
+                             "and this machine has none; use --budget quick or --set "
+                             "gpus_per_trial=0")
+        if gpus_per_trial > gpus:
+            raise ValueError(f"gpus_per_trial={gpus_per_trial:g} but this machine has {gpus} "
+                             "GPU(s)")

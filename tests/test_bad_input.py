@@ -1,0 +1,195 @@
+"""Bad input, round two: what a study takes from outside the command line (stores, folders,
+cluster addresses, this machine's CPUs and GPUs, data files, study files and their spaces) and
+out-of-bounds values. Each case is refused in one line on stderr, exit status 2, before Ray
+starts, and the working folder (and the data folder) is left as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from studies.__main__ import main
+
+TINY = ["--set", "max_train_images=256", "--set", "max_val_images=128",
+        "--set", "max_test_images=128", "--set", "batch_size=64"]
+# Longer than any check's own timeout (a connection: 5 s), far shorter than a retry loop.
+HANG_S = 20.0
+
+SPACE_FILES = {
+    "not_a_net.py": "STUDY = __import__('studies').STUDIES['width_vs_depth'].__class__("
+                    "name='not_a_net', claim='c', source='s', base='resnet20', "
+                    "space=lambda trial, base: 'a string', grid={'x': (1, 2)})\n",
+    "space_raises.py": "def space(trial, base):\n    raise RuntimeError('my bug')\n"
+                       "STUDY = __import__('studies').STUDIES['width_vs_depth'].__class__("
+                       "name='space_raises', claim='c', source='s', base='resnet20', "
+                       "space=space, grid={'x': (1, 2)})\n",
+    "exits.py": "import sys\nsys.exit('bye')\n",
+    "exits_3.py": "raise SystemExit(3)\n",
+    "bad_field.py": "STUDY = __import__('studies').STUDIES['width_vs_depth'].__class__("
+                    "name='bad_field', claim='c', source='s', base='resnet20', "
+                    "space=lambda t, b: b, grid={'x': (1, 2)}, max_params='lots')\n",
+}
+
+
+def random_bytes_db(workdir: Path) -> None:
+    (workdir / "mlruns.db").write_bytes(bytes(range(256)) * 16)
+
+
+def half_migrated_db(workdir: Path) -> None:
+    with sqlite3.connect(workdir / "mlruns.db") as db:  # what a migration cut short leaves
+        db.execute("CREATE TABLE experiments (id INTEGER)")
+        db.execute("CREATE TABLE _alembic_tmp_runs (id INTEGER)")
+
+
+def damaged_cache(data: Path) -> None:
+    raw = data / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + bytes(100))
+
+
+CASES = {
+    # study fields and bounds
+    "max_params not a number": ({}, ["--set", "max_params=abc"],
+                                "Study.max_params='abc' is not an integer"),
+    "max_macs negative": ({}, ["--set", "max_macs=-5"], "Study.max_macs=-5 must be a positive"),
+    "width_mult infinite": ({}, ["--set", "net.width_mult=inf"],
+                            "width_mult=inf is not a finite number"),
+    "expansion overflowing": ({}, ["--set", "net.width_mult=1e308"],
+                              "width_mult=1e+308 must be in (0, 1e+06]"),
+    "depth_mult huge": ({}, ["--set", "net.depth_mult=1e9"], "depth_mult=1000000000.0 must be"),
+    "too many blocks": ({}, ["--set", "net.depth_mult=1000"], "above the limit of 5000"),
+    "seeds huge": ({}, ["--set", "seeds=1000000", "--set", "max_seeds=0"],
+                   "Budget.seeds=1000000 is above the limit of 1000"),
+    "trials huge": ({}, ["--set", "trials=1000000"], "Budget.trials=1000000 is above"),
+    "gpus not a number": ({}, ["--set", "gpus_per_trial=abc"], "Budget.gpus_per_trial='abc'"),
+    "split_seed huge": ({}, ["--set", "split_seed=99999999999999999999"],
+                        "Recipe.split_seed=99999999999999999999 must be in [0, 2**63)"),
+    "batch above the images": ({}, ["--set", "batch_size=99999999"],
+                               "Recipe.batch_size=99999999 exceeds the"),
+    "images below a batch": ({}, ["--set", "max_train_images=10"],
+                             "Recipe.batch_size=64 exceeds the 10 training images"),
+    # this machine
+    "more CPUs than the machine": ({}, ["--set", "cpus_per_trial=10000"],
+                                   "cpus_per_trial=10000 but this machine has"),
+    # the environment's stores, folders and cluster
+    "unknown tracking scheme": ({"MLFLOW_TRACKING_URI": "foo://bar"}, [],
+                                "unknown scheme 'foo'"),
+    "tracking store random bytes": ({"setup": random_bytes_db}, [],
+                                    "mlruns.db is not a SQLite database"),
+    "tracking store half-migrated": ({"setup": half_migrated_db}, [],
+                                     "mlruns.db was left half-created"),
+    "sqlite URI without a path": ({"MLFLOW_TRACKING_URI": "sqlite:relative.db"}, [],
+                                  "is not a SQLite URI"),
+    "optuna storage garbage": ({"ATLAS_OPTUNA_STORAGE": "garbage"}, ["nas"],
+                               "ATLAS_OPTUNA_STORAGE='garbage' is not a database URL"),
+    "optuna storage folder missing": ({"ATLAS_OPTUNA_STORAGE": "sqlite:////no/such/dir/o.db"},
+                                      ["nas"], "folder /no/such/dir does not exist"),
+    "unwritable ATLAS_HOME": ({"ATLAS_HOME": "/proc/atlas"}, [], "ATLAS_HOME"),
+    "unreachable RAY_ADDRESS": ({"RAY_ADDRESS": "127.0.0.1:9"}, [],
+                                "Ray cluster at RAY_ADDRESS 127.0.0.1:9 is not reachable"),
+    "malformed RAY_ADDRESS": ({"RAY_ADDRESS": "nonsense"}, [], "is not host:port"),
+    # study files and their spaces
+    "space returns a string": ({}, ["{files}/not_a_net.py"], "its space returned str, not a Net"),
+    "space raises": ({}, ["{files}/space_raises.py"],
+                     "its space raised RuntimeError: my bug"),
+    "file exits at import": ({}, ["{files}/exits.py"], "exits.py: SystemExit: bye"),
+    "file raises SystemExit": ({}, ["{files}/exits_3.py"], "exits_3.py: SystemExit: 3"),
+    "file with a mistyped field": ({}, ["{files}/bad_field.py"],
+                                   "Study.max_params='lots' is not an integer"),
+    # data files
+    "damaged data file": ({"data": damaged_cache}, [], "train-images-idx3-ubyte is damaged"),
+}
+
+
+@pytest.fixture
+def space_files(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("space-files")
+    for name, text in SPACE_FILES.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else b"<dir>"
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_outside_input_is_refused_in_one_line_before_anything_runs(
+        case, workdir, space_files, tmp_path_factory, monkeypatch, capsys):
+    import trainers.data
+
+    env, args, message = CASES[case]
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("ATLAS_DATA", str(data))
+    if "data" in env:  # the damaged file is the only copy: no system dataset to rebuild from
+        monkeypatch.setattr(trainers.data, "SYSTEM_DATASETS", tmp_path_factory.mktemp("none"))
+        env["data"](data)
+    else:  # a data folder that must stay as it is: nothing copied before a refusal
+        monkeypatch.setattr(trainers.data, "SYSTEM_DATASETS", trainers.data.SYSTEM_DATASETS)
+    if "setup" in env:
+        env["setup"](workdir)
+    for key, value in env.items():
+        if key not in ("setup", "data"):
+            monkeypatch.setenv(key, value)
+    name = args[0].format(files=space_files) if args and not args[0].startswith("--") else None
+    argv = ["run", name or "width_vs_depth", *TINY, *(args[1:] if name else args)]
+    before, data_before = snapshot(workdir), snapshot(data)
+    capsys.readouterr()
+    started = time.monotonic()
+    assert main(argv) == 2
+    # a refusal, not a hang or a retry loop (the bound is loose: this machine is shared)
+    assert time.monotonic() - started < HANG_S
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, err
+    assert err.count("\n") == 1, err
+    assert snapshot(workdir) == before  # no store, no .atlas, nothing half-written
+    assert snapshot(data) == data_before  # no data copied before the refusal
+
+
+def test_full_budget_without_a_gpu_is_refused_not_waited_for(workdir, monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert main(["run", "width_vs_depth", "--budget", "full", *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "asks 0.25 GPU per trial and this machine has none" in err and err.count("\n") == 1
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_new_store_is_complete_or_absent(workdir, monkeypatch):
+    """A creation that fails midway (a full disk during the migrations) leaves no store, and the
+    next attempt creates a complete one."""
+    from mlflow.tracking import MlflowClient
+
+    from studies import tracking
+
+    real = MlflowClient.search_experiments
+    calls = []
+
+    def disk_full_once(self, *args, **kwargs):
+        calls.append(self._tracking_client.tracking_uri)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, "search_experiments", disk_full_once)
+    with pytest.raises(OSError):
+        tracking.client()
+    assert ".creating" in calls[0]  # the tables were being made under a temporary name
+    assert not (workdir / "mlruns.db").exists()
+    assert [p.name for p in workdir.iterdir() if p.suffix != ".lock"] == []
+    client = tracking.client()
+    assert (workdir / "mlruns.db").exists() and client.search_experiments()
+
+
+def test_default_store_keeps_artifacts_in_mlartifacts(workdir):
+    from studies import tracking
+
+    client = tracking.client()  # sets MLFLOW_TRACKING_URI itself (mlflow.set_tracking_uri)
+    exp_id = tracking.experiment_id(client, "width_vs_depth")
+    location = client.get_experiment(exp_id).artifact_location
+    assert location == (workdir / "mlartifacts" / "width_vs_depth").as_uri()
