@@ -246,11 +246,8 @@ class _CloseEarlyStopped(tune.Callback):
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         result = trial.last_result or {}
-        run_id = result.get("mlflow_run_id")
-        if run_id and not result.get("done") and not result.get("reused") and (
-            result.get("status") != schema.PRUNED
-        ):
-            tracking.close_early_stopped(tracking.client(), run_id)
+        if schema.stopped_early(result):
+            tracking.close_early_stopped(tracking.client(), result["mlflow_run_id"])
 
 
 def _tune(job: Job, plan: Plan, suffix: str = "") -> None:

@@ -8,6 +8,7 @@ import time
 
 from ray import tune
 
+from . import schema
 from .plan import hms
 from .schema import FAILURE_STATUSES
 from .study import Study, variant_label
@@ -28,7 +29,8 @@ class Progress(tune.Callback):
         self.running = max(0, self.running - 1)
         self.done += 1
         result = trial.last_result or {}
-        status = result.get("status", "ok")
+        status = (schema.EARLY_STOPPED if schema.stopped_early(result)
+                  else result.get("status", "ok"))
         if status in (*FAILURE_STATUSES, "diverged"):
             self.failed += 1
         value = result.get(self.study.metric)

@@ -66,3 +66,15 @@ FAILURE_STATUSES = ("failed", "out_of_memory")
 KILLED = "killed"
 EARLY_STOPPED = "early_stopped"
 PRUNED = "pruned"
+
+# The key of a trial's last report that says the trial itself finished (trained, failed or
+# was reused). Not Tune's `done`: Tune sets that too, on the last result of a trial its
+# scheduler (ASHA) stops, which never reaches its own finish.
+TRIAL_FINISHED = "atlas_trial_finished"
+
+
+def stopped_early(result: dict) -> bool:
+    """Whether a completed trial's last result is one the scheduler stopped it after: it
+    reported an epoch and never said it finished, was reused or was pruned."""
+    return bool(result.get("mlflow_run_id")) and not result.get(TRIAL_FINISHED) and (
+        not result.get("reused")) and result.get("status") != PRUNED

@@ -134,7 +134,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         run.finish({}, status, reason, details=traceback.format_exc())
         _free_accelerator_memory()
         tune.report({**_cost_or_nothing(job, net, recipe), **worst, "status": status,
-                     "reason": reason, "mlflow_run_id": run.run_id, "done": 1})
+                     "reason": reason, "mlflow_run_id": run.run_id, schema.TRIAL_FINISHED: 1})
         return
     final = {k: result[k] for k in FINAL_METRICS if k in result}
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
@@ -145,7 +145,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
              **tracking.machine_tags(str(result.get("device", "")))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
-                 "done": 1})
+                 schema.TRIAL_FINISHED: 1})
 
 
 def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,

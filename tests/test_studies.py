@@ -249,6 +249,33 @@ def test_a_search_runs_prunes_and_resumes(workdir, capsys):
 
 
 @pytest.mark.slow
+def test_a_trial_the_scheduler_stops_is_a_result_not_an_interrupt(workdir, monkeypatch, capsys):
+    """ASHA stopping a search trial after an epoch is a result: its run is FINISHED as
+    early_stopped, the progress line says so, and the invocation is not taken for a Ctrl-C.
+    (Tune marks the last result of a trial its scheduler stops with `done`, so the trial's own
+    end must be told apart by a key of ours.) The scheduler here stops every trial at once."""
+    from ray.tune.schedulers import FIFOScheduler, TrialScheduler
+
+    from studies import driver
+
+    class StopAfterTheFirstEpoch(FIFOScheduler):
+        def on_trial_result(self, tune_controller, trial, result):
+            return TrialScheduler.STOP
+
+    monkeypatch.setattr(driver, "ASHAScheduler", lambda **kwargs: StopAfterTheFirstEpoch())
+    argv = ["run", "nas", "--set", "trials=2", "--set", "epochs=3",
+            "--set", "max_macs=1000000000000", *TINY]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "interrupted" not in out and out.count(" early_stopped |") == 2, out
+    assert "best val_error" not in out  # an epoch-1 error is no one's best
+    _, parents, trials = runs_of(workdir, "nas")
+    assert [p.info.status for p in parents] == ["FINISHED"]
+    assert [(r.info.status, r.data.tags["atlas.status"]) for r in trials] == \
+        [("FINISHED", "early_stopped")] * 2
+
+
+@pytest.mark.slow
 def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, capsys):
     from analysis.load import load_runs
     from analysis.stats import summarize
