@@ -20,11 +20,8 @@ $(STAMP): $(ROOT)/pyproject.toml
 	@[ -d /usr/share/datasets/fashion-mnist ] || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1; } || echo "note: apt-get could not install dataset-fashion-mnist (README: Trainers)"; }
 	touch $@
 
-# The suite runs in 2 processes (pytest-xdist); the tests that kill drivers and workers and
-# then look for leftover processes run one after another in one of them (xdist_group).
-TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q
 
 test-fast: $(STAMP)  ## skips the tests marked slow
 	$(PY) -m pytest -q -m "not slow"

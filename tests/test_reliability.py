@@ -23,10 +23,6 @@ from mlflow.tracking import MlflowClient
 from studies import liveness
 from studies.__main__ import main
 
-# One after another in one xdist worker: each looks for processes left by the study it ran
-# (and by dead drivers machine-wide), so two of them at once would see each other's.
-pytestmark = pytest.mark.xdist_group("reliability")
-
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 FAULTY = REPO / "tests" / "studies" / "faulty.py"
