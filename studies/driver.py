@@ -31,7 +31,7 @@ from analysis.sequential import encode
 from trainers.contract import training_identity
 from trainers.data import parse as parse_data
 
-from . import liveness, rounds, schema, tracking
+from . import checks, liveness, rounds, schema, tracking
 from .progress import Progress
 from .ray_setup import atlas_folder, init_ray, ray_storage
 from .search_store import SearchStore
@@ -85,7 +85,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     if shape is None:
         raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")
     uri = tracking.tracking_uri()
-    tracking.check_store(uri)
+    checks.tracking_store(uri)
     client = tracking.client()
     exp_id = tracking.experiment_id(client, study.name, description(study))
     _take_over(client, exp_id, study, out)

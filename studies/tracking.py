@@ -49,14 +49,6 @@ def artifact_root() -> str:
     return (Path.cwd() / "mlartifacts").as_uri()
 
 
-def check_store(uri: str) -> None:
-    """Fail early, in one line (ValueError), when the store's URI is unusable: an unknown
-    scheme, an unreachable server, a SQLite file that cannot be written or is no database."""
-    from .checks import tracking_store
-
-    tracking_store(uri)
-
-
 def missing_store() -> str | None:
     """The file of a local (SQLite) store that does not exist yet, else None: a command that
     only reads runs says so instead of creating an empty store."""
