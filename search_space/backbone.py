@@ -1,15 +1,16 @@
-"""The only code that turns a point (`Net`) into an `nn.Module`."""
+"""The only code that turns a point (`Net`) into an `nn.Module`.
+
+Every part is looked up by name in the registry: the stem, each block's module, the auxiliary
+classifiers and the head. Nothing here names a family.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .blocks import BLOCKS
-from .fractal import FractalBlock
-from .inception import AUX_MODULES
+from .registry import aux_heads, blocks, heads, stems
 from .spec import Net
-from .stems import build_head, build_stem
 
 
 class Backbone(nn.Module):
@@ -20,23 +21,30 @@ class Backbone(nn.Module):
     def __init__(self, net: Net):
         super().__init__()
         self.net = net
-        self.stem = build_stem(net)
+        self.stem = stems.lookup(net.stem, "stem").build(net)
         stages: list[list[nn.Module]] = [[] for _ in net.stages]
         out_width = [0] * len(net.stages)
+        # Block types with a per-batch hook -> their modules in this net (FractalNet's column).
+        hooked: dict[str, list[nn.Module]] = {}
         for rb in net.blocks():  # widths, strides and drop-path rates already resolved
-            stages[rb.stage].append(BLOCKS[rb.block](rb))
+            kind = blocks.lookup(rb.block, "block")
+            module = kind.module(rb)
+            stages[rb.stage].append(module)
             out_width[rb.stage] = rb.out_width
+            if kind.before_batch is not None:
+                hooked.setdefault(rb.block, []).append(module)
         self.stages = nn.Sequential(*(nn.Sequential(*blocks) for blocks in stages))
         # Registered between the stages and the head, as torchvision's GoogLeNet does.
-        self.aux = nn.ModuleList(
-            AUX_MODULES[net.aux_head](out_width[i], net.num_classes) for i in net.aux_after
-        )
-        self.head = build_head(net)
-        self.fractal_blocks = [m for m in self.modules() if isinstance(m, FractalBlock)]
+        aux = aux_heads.lookup(net.aux_head, "aux_head").module
+        self.aux = nn.ModuleList(aux(out_width[i], net.num_classes) for i in net.aux_after)
+        self.head = heads.lookup(net.head, "head").build(net)
+        # plain lists, not submodules: the modules are registered under self.stages already
+        self._before_batch = [(blocks[name].before_batch, modules)
+                              for name, modules in hooked.items()]
 
     def forward(self, x: torch.Tensor):
-        if self.fractal_blocks:
-            self._sample_fractal_path()
+        for hook, modules in self._before_batch:
+            hook(modules, self.training)
         x = self.stem(x)
         aux_outputs = []
         for i, stage in enumerate(self.stages):
@@ -45,16 +53,6 @@ class Backbone(nn.Module):
                 aux_outputs.append(self.aux[self.net.aux_after.index(i)](x))
         logits = self.head(x)
         return (logits, tuple(aux_outputs)) if aux_outputs else logits
-
-    def _sample_fractal_path(self) -> None:
-        """FractalNet's global drop-path: per mini-batch, with probability global_drop, one
-        column (the same in every block) is the whole network."""
-        column = None
-        first = self.fractal_blocks[0]
-        if self.training and torch.rand(()) < first.global_drop:
-            column = int(torch.randint(max(b.columns for b in self.fractal_blocks), ()))
-        for block in self.fractal_blocks:
-            block.global_column = column
 
 
 def init_weights(model: nn.Module) -> None:

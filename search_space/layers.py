@@ -110,3 +110,13 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
     """ShuffleNet's channel shuffle: (g, c/g) -> transpose -> (c/g, g)."""
     n, c, h, w = x.shape
     return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def pool_fc(net) -> list[nn.Module]:
+    """The classifier most heads end with: global average pool -> [dropout] -> FC classes,
+    the FC seeing `net.head_out` features."""
+    layers: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten(1)]
+    if net.dropout > 0:
+        layers.append(nn.Dropout(net.dropout))
+    layers.append(nn.Linear(net.head_out, net.num_classes))
+    return layers

@@ -1,4 +1,4 @@
-"""Named points of the space: every classic backbone as one commented literal.
+"""Named points of the space: every classic backbone, each name written once, as one `Preset`.
 
 torchvision names where torchvision has the model (ImageNet, 224x224, 1000 classes); paper names
 for the CIFAR nets (32x32, 10 classes). A preset adapts to a dataset with `Net.adapt(...)`;
@@ -8,40 +8,62 @@ Parameter counts are pinned in tests/test_presets.py against ../shared/REFERENCE
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from .extras import (
-    BasicExtras,
-    BottleneckExtras,
-    DenseExtras,
-    FractalExtras,
-    InceptionExtras,
-    InceptionV3Extras,
-    PlainExtras,
-    ShuffleExtras,
-)
+from .registry import BLOCK_EXTRAS
 from .spec import Net, Stage
-
-
-@dataclass(frozen=True)
-class PresetInfo:
-    family: str
-    input_size: tuple[int, int, int]  # native (C, H, W)
-    source: str  # paper / table, or torchvision builder
-
-
-PRESETS: dict[str, Net] = {}
-PRESET_INFO: dict[str, PresetInfo] = {}
 
 IMAGENET = (3, 224, 224)
 CIFAR = (3, 32, 32)
 
 
-def _add(name: str, net: Net, family: str, source: str, input_size=IMAGENET) -> None:
-    if name in PRESETS:
+@dataclass(frozen=True)
+class Preset:
+    """A named point: how to build it, its family, its native input (C, H, W) and where it is
+    from (paper and table, or the torchvision builder). The point is made on first use
+    (`.net`), so that reading the names (a study's `base`, `studies list`) loads no family and
+    no torch."""
+
+    name: str
+    build: Callable[[], Net]
+    family: str
+    source: str
+    input_size: tuple[int, int, int] = IMAGENET
+
+    @functools.cached_property
+    def net(self) -> Net:
+        return self.build().replace(name=self.name)
+
+
+CATALOGUE: dict[str, Preset] = {}
+
+
+def _preset(name: str, build: Callable[[], Net], family: str, source: str,
+            input_size=IMAGENET) -> None:
+    if name in CATALOGUE:
         raise ValueError(f"preset {name!r} is already registered")
-    PRESETS[name] = net.replace(name=name)
-    PRESET_INFO[name] = PresetInfo(family, input_size, source)
+    CATALOGUE[name] = Preset(name, build, family, source, input_size)
+
+
+class _Points(Mapping[str, Net]):
+    """Name -> point over CATALOGUE, each point made when first looked up."""
+
+    def __getitem__(self, name: str) -> Net:
+        return CATALOGUE[name].net
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CATALOGUE)
+
+    def __len__(self) -> int:
+        return len(CATALOGUE)
+
+    def __contains__(self, name: object) -> bool:  # by name: makes no point
+        return name in CATALOGUE
+
+    def __repr__(self) -> str:
+        return f"PRESETS({list(CATALOGUE)})"
 
 
 def _stages(block: str, widths, depths, strides, **common) -> tuple[Stage, ...]:
@@ -55,50 +77,60 @@ def _stages(block: str, widths, depths, strides, **common) -> tuple[Stage, ...]:
 # One plain block = one 3x3 conv (with bias, as in the paper and torchvision). The max-pools
 # between stages are the stride-2 of each stage's first layer; the fifth pool is in the head.
 # torchvision adds an adaptive 7x7 avg-pool before the classifier (identity at 224x224).
-_VGG_DEPTHS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
-               "vgg19": (2, 2, 4, 4, 4)}
-for _name, _depths in _VGG_DEPTHS.items():
-    for _bn in (False, True):
-        _add(
-            _name + ("_bn" if _bn else ""),
-            Net(
-                stages=_stages("plain", (64, 128, 256, 512, 512), _depths, (1, 2, 2, 2, 2),
-                               extras=PlainExtras(batchnorm=_bn)),
-                stem="none", head="vgg", dropout=0.5, num_classes=1000,
-            ),
-            "vgg", f"VGG config {'ABDE'[list(_VGG_DEPTHS).index(_name)]}; torchvision {_name}",
-        )
+def vgg(depths: tuple[int, ...], batchnorm: bool = False) -> Net:
+    """VGG with `depths` 3x3 convs in its five stages of 64-128-256-512-512 channels."""
+    return Net(stages=_stages("plain", (64, 128, 256, 512, 512), depths, (1, 2, 2, 2, 2),
+                              extras=BLOCK_EXTRAS["plain"](batchnorm=batchnorm)),
+               stem="none", head="vgg", dropout=0.5, num_classes=1000)
+
+
+VGG_A, VGG_B, VGG_D, VGG_E = (1, 1, 2, 2, 2), (2, 2, 2, 2, 2), (2, 2, 3, 3, 3), (2, 2, 4, 4, 4)
+_preset("vgg11", lambda: vgg(VGG_A), "vgg", "VGG config A; torchvision vgg11")
+_preset("vgg11_bn", lambda: vgg(VGG_A, batchnorm=True), "vgg", "VGG config A; torchvision vgg11_bn")
+_preset("vgg13", lambda: vgg(VGG_B), "vgg", "VGG config B; torchvision vgg13")
+_preset("vgg13_bn", lambda: vgg(VGG_B, batchnorm=True), "vgg", "VGG config B; torchvision vgg13_bn")
+_preset("vgg16", lambda: vgg(VGG_D), "vgg", "VGG config D; torchvision vgg16")
+_preset("vgg16_bn", lambda: vgg(VGG_D, batchnorm=True), "vgg", "VGG config D; torchvision vgg16_bn")
+_preset("vgg19", lambda: vgg(VGG_E), "vgg", "VGG config E; torchvision vgg19")
+_preset("vgg19_bn", lambda: vgg(VGG_E, batchnorm=True), "vgg", "VGG config E; torchvision vgg19_bn")
+
 
 # ---- ResNet (He et al. 2015, Table 1), torchvision layout ("v1.5": stride on the 3x3) -------
-_RESNET_WIDTHS_BASIC = (64, 128, 256, 512)
-_RESNET_WIDTHS_BOTTLENECK = (256, 512, 1024, 2048)  # output widths; inner = 0.25x
-_STRIDES4 = (1, 2, 2, 2)
-for _name, _depths in {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}.items():
-    _add(_name, Net(stages=_stages("basic", _RESNET_WIDTHS_BASIC, _depths, _STRIDES4),
-                    stem="imagenet", stem_width=64, num_classes=1000),
-         "resnet", f"He et al. 2015 Table 1; torchvision {_name}")
+def imagenet_resnet(depths: tuple[int, ...], block: str = "bottleneck", expansion: float = 0.25,
+                    groups: int = 1) -> Net:
+    """An ImageNet ResNet of four stages: basic blocks 64-512 wide, or bottlenecks 256-2048
+    wide outside with `expansion` x that inside (ResNet 0.25, WRN-2 0.5; ResNeXt's C groups)."""
+    if block == "basic":
+        return Net(stages=_stages("basic", (64, 128, 256, 512), depths, (1, 2, 2, 2)),
+                   stem="imagenet", stem_width=64, num_classes=1000)
+    return Net(stages=_stages("bottleneck", (256, 512, 1024, 2048), depths, (1, 2, 2, 2),
+                              expansion=expansion, groups=groups),
+               stem="imagenet", stem_width=64, num_classes=1000)
 
 
-def _imagenet_bottleneck(depths, expansion: float, groups: int = 1) -> Net:
-    return Net(
-        stages=_stages("bottleneck", _RESNET_WIDTHS_BOTTLENECK, depths, _STRIDES4,
-                       expansion=expansion, groups=groups),
-        stem="imagenet", stem_width=64, num_classes=1000,
-    )
-
-
-_BOTTLENECK_DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
-for _d, _depths in _BOTTLENECK_DEPTHS.items():
-    _add(f"resnet{_d}", _imagenet_bottleneck(_depths, 0.25), "resnet",
-         f"He et al. 2015 Table 1 (stride on the 3x3 as torchvision v1.5); torchvision resnet{_d}")
+RESNET_50, RESNET_101, RESNET_152 = (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)
+_preset("resnet18", lambda: imagenet_resnet((2, 2, 2, 2), "basic"), "resnet",
+        "He et al. 2015 Table 1; torchvision resnet18")
+_preset("resnet34", lambda: imagenet_resnet((3, 4, 6, 3), "basic"), "resnet",
+        "He et al. 2015 Table 1; torchvision resnet34")
+_V15 = "He et al. 2015 Table 1 (stride on the 3x3 as torchvision v1.5)"
+_preset("resnet50", lambda: imagenet_resnet(RESNET_50), "resnet", f"{_V15}; torchvision resnet50")
+_preset("resnet101", lambda: imagenet_resnet(RESNET_101), "resnet",
+        f"{_V15}; torchvision resnet101")
+_preset("resnet152", lambda: imagenet_resnet(RESNET_152), "resnet",
+        f"{_V15}; torchvision resnet152")
 # Wide ResNet-50/101-2 (Zagoruyko & Komodakis 2016): bottleneck twice as wide, 0.5 x output.
-for _d in (50, 101):
-    _add(f"wide_resnet{_d}_2", _imagenet_bottleneck(_BOTTLENECK_DEPTHS[_d], 0.5), "wide_resnet",
-         f"WRN-{_d}-2-bottleneck; torchvision wide_resnet{_d}_2")
+_preset("wide_resnet50_2", lambda: imagenet_resnet(RESNET_50, expansion=0.5), "wide_resnet",
+        "WRN-50-2-bottleneck; torchvision wide_resnet50_2")
+_preset("wide_resnet101_2", lambda: imagenet_resnet(RESNET_101, expansion=0.5), "wide_resnet",
+        "WRN-101-2-bottleneck; torchvision wide_resnet101_2")
 # ResNeXt (Xie et al. 2017, Table 1): C groups of width d in stage 1 -> inner C*d of 256 out.
-for _d, _c, _w in ((50, 32, 4), (101, 32, 8), (101, 64, 4)):
-    _add(f"resnext{_d}_{_c}x{_w}d", _imagenet_bottleneck(_BOTTLENECK_DEPTHS[_d], _c * _w / 256, _c),
-         "resnext", f"Xie et al. 2017 Table 1 / torchvision resnext{_d}_{_c}x{_w}d")
+_preset("resnext50_32x4d", lambda: imagenet_resnet(RESNET_50, expansion=32 * 4 / 256, groups=32),
+        "resnext", "Xie et al. 2017 Table 1 / torchvision resnext50_32x4d")
+_preset("resnext101_32x8d", lambda: imagenet_resnet(RESNET_101, expansion=32 * 8 / 256, groups=32),
+        "resnext", "Xie et al. 2017 Table 1 / torchvision resnext101_32x8d")
+_preset("resnext101_64x4d", lambda: imagenet_resnet(RESNET_101, expansion=64 * 4 / 256, groups=64),
+        "resnext", "Xie et al. 2017 Table 1 / torchvision resnext101_64x4d")
 
 # ---- MobileNetV2 (Sandler et al. 2018, Table 2: t, c, n, s) ---------------------------------
 _MBV2 = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
@@ -114,14 +146,15 @@ def _mobilenet_v2(strides, stem: str, num_classes: int) -> Net:
     )
 
 
-_add("mobilenet_v2", _mobilenet_v2([s for *_, s in _MBV2], "mobilenet_v2", 1000), "mobilenet_v2",
-     "Sandler et al. 2018 Table 2; torchvision mobilenet_v2 (width 1.4: .replace(width_mult=1.4))")
+_preset("mobilenet_v2", lambda: _mobilenet_v2([s for *_, s in _MBV2], "mobilenet_v2", 1000),
+        "mobilenet_v2", "Sandler et al. 2018 Table 2; torchvision mobilenet_v2 (width 1.4: "
+        ".replace(width_mult=1.4))")
 # CIFAR MobileNetV2: torchvision's layout with a 10-class head; the stem and the 24-channel
 # stage run at stride 1 so a 32x32 image ends at 4x4 (as kuangliu/pytorch-cifar). Strides don't
 # change the count: 2,236,682 (REFERENCE.md 2.8).
-_add("mobilenet_v2_cifar",
-     _mobilenet_v2((1, 1, 2, 2, 1, 2, 1), "mobilenet_v2_small", 10),
-     "mobilenet_v2", "MobileNetV2 for 32x32 (REFERENCE.md 2.8)", CIFAR)
+_preset("mobilenet_v2_cifar",
+        lambda: _mobilenet_v2((1, 1, 2, 2, 1, 2, 1), "mobilenet_v2_small", 10),
+        "mobilenet_v2", "MobileNetV2 for 32x32 (REFERENCE.md 2.8)", CIFAR)
 
 
 # ---- CIFAR ResNets (He et al. 2015 Section 4.2): 6n+2 layers, widths 16/32/64 -----------------
@@ -129,32 +162,37 @@ def cifar_resnet(n: int, shortcut: str = "A", num_classes: int = 10) -> Net:
     """He et al. 2015's CIFAR ResNet-(6n+2); shortcut A (zero-pad) as in the paper's Table 6."""
     return Net(
         stages=_stages("basic", (16, 32, 64), (n, n, n), (1, 2, 2),
-                       extras=BasicExtras(shortcut=shortcut)),
+                       extras=BLOCK_EXTRAS["basic"](shortcut=shortcut)),
         stem="cifar", stem_width=16, num_classes=num_classes,
     )
 
 
-for _n in (3, 5, 7, 9, 18, 200):
-    _add(f"resnet{6 * _n + 2}", cifar_resnet(_n), "resnet_cifar",
-         "He et al. 2015 Table 6, option A", CIFAR)
+_TABLE6 = "He et al. 2015 Table 6, option A"
+_preset("resnet20", lambda: cifar_resnet(3), "resnet_cifar", _TABLE6, CIFAR)
+_preset("resnet32", lambda: cifar_resnet(5), "resnet_cifar", _TABLE6, CIFAR)
+_preset("resnet44", lambda: cifar_resnet(7), "resnet_cifar", _TABLE6, CIFAR)
+_preset("resnet56", lambda: cifar_resnet(9), "resnet_cifar", _TABLE6, CIFAR)
+_preset("resnet110", lambda: cifar_resnet(18), "resnet_cifar", _TABLE6, CIFAR)
+_preset("resnet1202", lambda: cifar_resnet(200), "resnet_cifar", _TABLE6, CIFAR)
 # Plain nets of Fig. 6 (left): the same layers without shortcuts; option A adds no params, so
 # the counts equal ResNet-20/56's.
-for _n in (3, 9):
-    _add(f"plain{6 * _n + 2}", cifar_resnet(_n, shortcut="none"), "plain_cifar",
-         "He et al. 2015 Fig. 6 plain nets", CIFAR)
+_preset("plain20", lambda: cifar_resnet(3, shortcut="none"), "plain_cifar",
+        "He et al. 2015 Fig. 6 plain nets", CIFAR)
+_preset("plain56", lambda: cifar_resnet(9, shortcut="none"), "plain_cifar",
+        "He et al. 2015 Fig. 6 plain nets", CIFAR)
 # Stochastic depth (Huang et al. 2016): ResNet-110, linear decay to survival 0.5 at the last of
 # its 54 blocks. Deviation: Huang's transition shortcut is avg-pool + zero-pad; ours subsamples
 # (option A). Neither has parameters.
-_add("resnet110_stochastic_depth", cifar_resnet(18).replace(drop_path=0.5), "stochastic_depth",
-     "Huang et al. 2016 Table 1 (p_L = 0.5, linear decay)", CIFAR)
+_preset("resnet110_stochastic_depth", lambda: cifar_resnet(18).replace(drop_path=0.5),
+        "stochastic_depth", "Huang et al. 2016 Table 1 (p_L = 0.5, linear decay)", CIFAR)
 
 
 # ---- Pre-activation ResNets (He et al. 2016, Identity Mappings) ----------------------------
-_add("preact_resnet110",
-     Net(stages=_stages("basic", (16, 32, 64), (18, 18, 18), (1, 2, 2),
-                        extras=BasicExtras(preact=True, shortcut="A")),
-         stem="cifar_preact", stem_width=16, head="preact_pool_fc"),
-     "preact_resnet", "He et al. 2016 Table 3, full pre-activation, option A shortcut", CIFAR)
+_preset("preact_resnet110",
+        lambda: Net(stages=_stages("basic", (16, 32, 64), (18, 18, 18), (1, 2, 2),
+                                   extras={"preact": True, "shortcut": "A"}),
+                    stem="cifar_preact", stem_width=16, head="preact_pool_fc"),
+        "preact_resnet", "He et al. 2016 Table 3, full pre-activation, option A shortcut", CIFAR)
 
 
 def preact_bottleneck_resnet(depth: int, num_classes: int = 10) -> Net:
@@ -165,14 +203,15 @@ def preact_bottleneck_resnet(depth: int, num_classes: int = 10) -> Net:
     n = (depth - 2) // 9
     return Net(
         stages=_stages("bottleneck", (64, 128, 256), (n, n, n), (1, 2, 2), expansion=0.25,
-                       extras=BottleneckExtras(preact=True)),
+                       extras=BLOCK_EXTRAS["bottleneck"](preact=True)),
         stem="cifar_preact", stem_width=16, head="preact_pool_fc", num_classes=num_classes,
     )
 
 
-for _d in (164, 1001):
-    _add(f"preact_resnet{_d}", preact_bottleneck_resnet(_d), "preact_resnet",
-         "He et al. 2016 Table 3/4, bottleneck, projection shortcuts", CIFAR)
+_preset("preact_resnet164", lambda: preact_bottleneck_resnet(164), "preact_resnet",
+        "He et al. 2016 Table 3/4, bottleneck, projection shortcuts", CIFAR)
+_preset("preact_resnet1001", lambda: preact_bottleneck_resnet(1001), "preact_resnet",
+        "He et al. 2016 Table 3/4, bottleneck, projection shortcuts", CIFAR)
 
 
 # ---- Wide ResNets (Zagoruyko & Komodakis 2016) ------------------------------------------------
@@ -185,14 +224,16 @@ def wrn(depth: int, k: int, dropout: float = 0.0, num_classes: int = 10) -> Net:
     n = (depth - 4) // 6
     return Net(
         stages=_stages("basic", (16 * k, 32 * k, 64 * k), (n, n, n), (1, 2, 2),
-                       extras=BasicExtras(preact=True, shortcut="B", dropout=dropout)),
+                       extras=BLOCK_EXTRAS["basic"](preact=True, shortcut="B", dropout=dropout)),
         stem="cifar_preact", stem_width=16, head="preact_pool_fc", num_classes=num_classes,
     )
 
 
-for _d, _k in ((16, 8), (28, 10), (40, 4)):
-    _add(f"wrn_{_d}_{_k}", wrn(_d, _k), "wide_resnet", "Zagoruyko & Komodakis 2016 Table 4/5",
-         CIFAR)
+# Rows of the paper's Table 4/5; any other row is wrn(depth, k).
+_WRN_ROWS = {"wrn_16_8": (16, 8), "wrn_28_10": (28, 10), "wrn_40_4": (40, 4)}
+for _name, (_depth, _k) in _WRN_ROWS.items():
+    _preset(_name, lambda depth=_depth, k=_k: wrn(depth, k), "wide_resnet",
+            "Zagoruyko & Komodakis 2016 Table 4/5", CIFAR)
 
 
 # ---- ResNeXt-29 on CIFAR (Xie et al. 2017 Section 5.3, Table 7) -------------------------------
@@ -206,8 +247,8 @@ def resnext29(cardinality: int, bottleneck_width: int, num_classes: int = 10) ->
     )
 
 
-for _c in (8, 16):
-    _add(f"resnext29_{_c}x64d", resnext29(_c, 64), "resnext", "Xie et al. 2017 Table 7", CIFAR)
+_preset("resnext29_8x64d", lambda: resnext29(8, 64), "resnext", "Xie et al. 2017 Table 7", CIFAR)
+_preset("resnext29_16x64d", lambda: resnext29(16, 64), "resnext", "Xie et al. 2017 Table 7", CIFAR)
 
 # ---- GoogLeNet (Szegedy et al. 2015, Table 1) -------------------------------------------------
 # Each Inception module is a stage of depth 1 (their branch widths differ). Stride 2 = the
@@ -227,7 +268,7 @@ def googlenet(*, aux: bool, b5_kernel: int = 3, pool_5a: str = "2x2", dropout: f
     """GoogLeNet; aux heads after 4a and 4d (stages 2 and 5) when `aux`."""
     stages = tuple(
         Stage("inception", depth=1, width=b1 + b3 + b5 + pp, stride=stride,
-              extras=InceptionExtras(b1=b1, b3_reduce=b3r, b3=b3, b5_reduce=b5r, b5=b5,
+              extras=BLOCK_EXTRAS["inception"](b1=b1, b3_reduce=b3r, b3=b3, b5_reduce=b5r, b5=b5,
                                      pool_proj=pp, b5_kernel=b5_kernel,
                                      pool=pool_5a if name == "5a" else "3x3"))
         for name, b1, b3r, b3, b5r, b5, pp, stride in _GOOGLENET
@@ -236,13 +277,13 @@ def googlenet(*, aux: bool, b5_kernel: int = 3, pool_5a: str = "2x2", dropout: f
                num_classes=num_classes, aux_after=(2, 5) if aux else (), aux_head="googlenet")
 
 
-_add("googlenet", googlenet(aux=False), "googlenet",
-     "Szegedy et al. 2015 Table 1; torchvision googlenet as its weights (no aux heads)")
-_add("googlenet_aux", googlenet(aux=True), "googlenet",
-     "torchvision googlenet(aux_logits=True): both auxiliary classifiers")
+_preset("googlenet", lambda: googlenet(aux=False), "googlenet",
+        "Szegedy et al. 2015 Table 1; torchvision googlenet as its weights (no aux heads)")
+_preset("googlenet_aux", lambda: googlenet(aux=True), "googlenet",
+        "torchvision googlenet(aux_logits=True): both auxiliary classifiers")
 # The paper's true 5x5 branch and 3x3/2 pool before 5a, dropout 0.4; BN convs kept.
-_add("googlenet_5x5", googlenet(aux=False, b5_kernel=5, pool_5a="3x3", dropout=0.4), "googlenet",
-     "Szegedy et al. 2015 Table 1 with the 5x5 branch (REFERENCE.md 1.1 note)")
+_preset("googlenet_5x5", lambda: googlenet(aux=False, b5_kernel=5, pool_5a="3x3", dropout=0.4),
+        "googlenet", "Szegedy et al. 2015 Table 1 with the 5x5 branch (REFERENCE.md 1.1 note)")
 
 
 # ---- Inception-v3 (Szegedy et al. 2016, Table 1), torchvision layout, 299x299 -----------------
@@ -254,7 +295,7 @@ def inception_v3(*, aux: bool, num_classes: int = 1000) -> Net:
             ("C", 1, {"channels_7x7": 192}), ("D", 2, {}), ("E", 1, {}), ("E", 1, {}))
     stages, cin = [], 192
     for module, stride, kw in plan:
-        extras = InceptionV3Extras(module=module, **kw)
+        extras = BLOCK_EXTRAS["inception_v3"](module=module, **kw)
         width = extras.out_width(cin, 0, stride)
         stages.append(Stage("inception_v3", 1, width, stride=stride, extras=extras))
         cin = width
@@ -263,18 +304,18 @@ def inception_v3(*, aux: bool, num_classes: int = 1000) -> Net:
 
 
 _INCEPTION_INPUT = (3, 299, 299)
-_add("inception_v3", inception_v3(aux=True), "inception_v3",
-     "Szegedy et al. 2016; torchvision inception_v3 (its num_params counts the aux head)",
-     _INCEPTION_INPUT)
-_add("inception_v3_no_aux", inception_v3(aux=False), "inception_v3",
-     "torchvision inception_v3(aux_logits=False)", _INCEPTION_INPUT)
+_preset("inception_v3", lambda: inception_v3(aux=True), "inception_v3",
+        "Szegedy et al. 2016; torchvision inception_v3 (its num_params counts the aux head)",
+        _INCEPTION_INPUT)
+_preset("inception_v3_no_aux", lambda: inception_v3(aux=False), "inception_v3",
+        "torchvision inception_v3(aux_logits=False)", _INCEPTION_INPUT)
 
 
 # ---- DenseNet (Huang et al. 2017) ---------------------------------------------------------------
 def densenet(k: int, layers: tuple[int, ...], *, stem: str, stem_width: int, bottleneck: bool,
              compression: float, num_classes: int) -> Net:
     """Dense stages of `layers` layers (growth rate k), a transition before each but the first."""
-    extras = DenseExtras(bottleneck=bottleneck, compression=compression)
+    extras = BLOCK_EXTRAS["dense"](bottleneck=bottleneck, compression=compression)
     return Net(
         stages=tuple(Stage("dense", n, k, stride=1 if i == 0 else 2, extras=extras)
                      for i, n in enumerate(layers)),
@@ -283,23 +324,37 @@ def densenet(k: int, layers: tuple[int, ...], *, stem: str, stem_width: int, bot
 
 
 # DenseNet-BC for ImageNet (paper Table 1; torchvision densenet121/161/169/201)
-for _d, (_k, _layers, _stem) in {121: (32, (6, 12, 24, 16), 64), 161: (48, (6, 12, 36, 24), 96),
-                                 169: (32, (6, 12, 32, 32), 64),
-                                 201: (32, (6, 12, 48, 32), 64)}.items():
-    _add(f"densenet{_d}", densenet(_k, _layers, stem="imagenet", stem_width=_stem,
-                                   bottleneck=True, compression=0.5, num_classes=1000),
-         "densenet", f"Huang et al. 2017 Table 1; torchvision densenet{_d}")
+def imagenet_densenet(k: int, layers: tuple[int, ...], stem_width: int = 64) -> Net:
+    return densenet(k, layers, stem="imagenet", stem_width=stem_width, bottleneck=True,
+                    compression=0.5, num_classes=1000)
+
+
+_preset("densenet121", lambda: imagenet_densenet(32, (6, 12, 24, 16)), "densenet",
+        "Huang et al. 2017 Table 1; torchvision densenet121")
+_preset("densenet161", lambda: imagenet_densenet(48, (6, 12, 36, 24), stem_width=96), "densenet",
+        "Huang et al. 2017 Table 1; torchvision densenet161")
+_preset("densenet169", lambda: imagenet_densenet(32, (6, 12, 32, 32)), "densenet",
+        "Huang et al. 2017 Table 1; torchvision densenet169")
+_preset("densenet201", lambda: imagenet_densenet(32, (6, 12, 48, 32)), "densenet",
+        "Huang et al. 2017 Table 1; torchvision densenet201")
 # CIFAR DenseNets (paper Table 2): 3 dense blocks of (L-4)/3 layers (plain) or (L-4)/6
 # (bottleneck); a bare 3x3 stem of 16 (2k for BC).
-_add("densenet40_k12", densenet(12, (12, 12, 12), stem="cifar_preact", stem_width=16,
-                                bottleneck=False, compression=1.0, num_classes=10),
-     "densenet", "Huang et al. 2017 Table 2, DenseNet (L=40, k=12)", CIFAR)
-for _d, _k in ((100, 12), (250, 24)):
-    _n = (_d - 4) // 6
-    _add(f"densenet_bc_{_d}_k{_k}",
-         densenet(_k, (_n, _n, _n), stem="cifar_preact", stem_width=2 * _k, bottleneck=True,
-                  compression=0.5, num_classes=10),
-         "densenet", f"Huang et al. 2017 Table 2, DenseNet-BC (L={_d}, k={_k})", CIFAR)
+_preset("densenet40_k12", lambda: densenet(12, (12, 12, 12), stem="cifar_preact", stem_width=16,
+                                   bottleneck=False, compression=1.0, num_classes=10),
+        "densenet", "Huang et al. 2017 Table 2, DenseNet (L=40, k=12)", CIFAR)
+
+
+def densenet_bc(depth: int, k: int) -> Net:
+    """CIFAR DenseNet-BC (L = depth, growth rate k): 3 blocks of (L-4)/6 bottleneck layers."""
+    n = (depth - 4) // 6
+    return densenet(k, (n, n, n), stem="cifar_preact", stem_width=2 * k, bottleneck=True,
+                    compression=0.5, num_classes=10)
+
+
+_preset("densenet_bc_100_k12", lambda: densenet_bc(100, 12), "densenet",
+        "Huang et al. 2017 Table 2, DenseNet-BC (L=100, k=12)", CIFAR)
+_preset("densenet_bc_250_k24", lambda: densenet_bc(250, 24), "densenet",
+        "Huang et al. 2017 Table 2, DenseNet-BC (L=250, k=24)", CIFAR)
 
 
 # ---- ShuffleNet v1 (Zhang et al. 2017, Table 1) and v2 (Ma et al. 2018, Table 5) --------------
@@ -313,38 +368,52 @@ def shufflenet_v1(groups: int, scale: float = 1.0, num_classes: int = 1000) -> N
     return Net(
         stages=tuple(
             Stage("shuffle", n, c * m, stride=2, groups=groups, expansion=0.25,
-                  extras=ShuffleExtras(ungrouped_first=i == 0))
+                  extras=BLOCK_EXTRAS["shuffle"](ungrouped_first=i == 0))
             for i, (n, m) in enumerate(((4, 1), (8, 2), (4, 4)))
         ),
         stem="shufflenet", stem_width=24, width_mult=scale, num_classes=num_classes,
     )
 
 
-for _g in _SHUFFLE_V1_WIDTHS:
-    _add(f"shufflenet_v1_g{_g}", shufflenet_v1(_g), "shufflenet_v1",
-         f"Zhang et al. 2017 Table 1, ShuffleNet 1x (g = {_g})")
+_TABLE1 = "Zhang et al. 2017 Table 1, ShuffleNet 1x"
+_preset("shufflenet_v1_g1", lambda: shufflenet_v1(1), "shufflenet_v1", f"{_TABLE1} (g = 1)")
+_preset("shufflenet_v1_g2", lambda: shufflenet_v1(2), "shufflenet_v1", f"{_TABLE1} (g = 2)")
+_preset("shufflenet_v1_g3", lambda: shufflenet_v1(3), "shufflenet_v1", f"{_TABLE1} (g = 3)")
+_preset("shufflenet_v1_g4", lambda: shufflenet_v1(4), "shufflenet_v1", f"{_TABLE1} (g = 4)")
+_preset("shufflenet_v1_g8", lambda: shufflenet_v1(8), "shufflenet_v1", f"{_TABLE1} (g = 8)")
 # 0.5x and 0.25x only for g = 3: for g = 2, 4, 8 the paper's rounding rule is unknown
 # (REFERENCE.md 1.3, note *).
-for _s, _tag in ((0.5, "x0_5"), (0.25, "x0_25")):
-    _add(f"shufflenet_v1_{_tag}_g3", shufflenet_v1(3, _s), "shufflenet_v1",
-         f"Zhang et al. 2017 Table 2, ShuffleNet {_s}x (g = 3)")
+_preset("shufflenet_v1_x0_5_g3", lambda: shufflenet_v1(3, 0.5), "shufflenet_v1",
+        "Zhang et al. 2017 Table 2, ShuffleNet 0.5x (g = 3)")
+_preset("shufflenet_v1_x0_25_g3", lambda: shufflenet_v1(3, 0.25), "shufflenet_v1",
+        "Zhang et al. 2017 Table 2, ShuffleNet 0.25x (g = 3)")
 
-_SHUFFLE_V2 = {"x0_5": ((48, 96, 192), 1024), "x1_0": ((116, 232, 464), 1024),
-               "x1_5": ((176, 352, 704), 1024), "x2_0": ((244, 488, 976), 2048)}
-for _tag, (_widths, _head) in _SHUFFLE_V2.items():
-    _add(f"shufflenet_v2_{_tag}",
-         Net(stages=_stages("shuffle_v2", _widths, (4, 8, 4), (2, 2, 2)), stem="shufflenet",
-             stem_width=24, head="conv_relu_pool_fc", head_width=_head, num_classes=1000),
-         "shufflenet_v2", f"Ma et al. 2018 Table 5; torchvision shufflenet_v2_{_tag}")
+
+def shufflenet_v2(widths: tuple[int, int, int], head_width: int) -> Net:
+    """ShuffleNet v2: stages of 4/8/4 units of `widths`, conv5 of `head_width` (Table 5)."""
+    return Net(stages=_stages("shuffle_v2", widths, (4, 8, 4), (2, 2, 2)), stem="shufflenet",
+               stem_width=24, head="conv_relu_pool_fc", head_width=head_width, num_classes=1000)
+
+
+_TABLE5 = "Ma et al. 2018 Table 5"
+_preset("shufflenet_v2_x0_5", lambda: shufflenet_v2((48, 96, 192), 1024), "shufflenet_v2",
+        f"{_TABLE5}; torchvision shufflenet_v2_x0_5")
+_preset("shufflenet_v2_x1_0", lambda: shufflenet_v2((116, 232, 464), 1024), "shufflenet_v2",
+        f"{_TABLE5}; torchvision shufflenet_v2_x1_0")
+_preset("shufflenet_v2_x1_5", lambda: shufflenet_v2((176, 352, 704), 1024), "shufflenet_v2",
+        f"{_TABLE5}; torchvision shufflenet_v2_x1_5")
+_preset("shufflenet_v2_x2_0", lambda: shufflenet_v2((244, 488, 976), 2048), "shufflenet_v2",
+        f"{_TABLE5}; torchvision shufflenet_v2_x2_0")
 
 
 # ---- AlexNet, torchvision's single-tower "one weird trick" variant (Krizhevsky 2014) ---------
-_add("alexnet",
-     Net(stages=(Stage("plain", 1, 192, extras=PlainExtras(kernel=5)),
-                 Stage("plain", 1, 384, stride=2, extras=PlainExtras(pool="3x3")),
-                 Stage("plain", 2, 256)),
-         stem="alexnet", stem_width=64, head="alexnet", dropout=0.5, num_classes=1000),
-     "alexnet", "torchvision alexnet (Krizhevsky 2014, one tower)")
+_preset("alexnet",
+        lambda: Net(stages=(Stage("plain", 1, 192, extras={"kernel": 5}),
+                            Stage("plain", 1, 384, stride=2, extras={"pool": "3x3"}),
+                            Stage("plain", 2, 256)),
+                    stem="alexnet", stem_width=64, head="alexnet", dropout=0.5,
+                    num_classes=1000),
+        "alexnet", "torchvision alexnet (Krizhevsky 2014, one tower)")
 
 
 # ---- FractalNet (Larsson et al. 2017, Section 4), CIFAR ---------------------------------------
@@ -364,18 +433,76 @@ def fractalnet(columns: int, num_classes: int = 10) -> Net:
     """
     return Net(
         stages=tuple(Stage("fractal", 1, w, stride=2,
-                           extras=FractalExtras(columns=columns, dropout=drop))
+                           extras=BLOCK_EXTRAS["fractal"](columns=columns, dropout=drop))
                      for w, drop in zip((64, 128, 256, 512, 512), (0.0, 0.1, 0.2, 0.3, 0.4),
                                         strict=True)),
         stem="none", num_classes=num_classes,
     )
 
 
-_add("fractalnet20", fractalnet(3), "fractalnet", "Larsson et al. 2017, 20 layers (C = 3)", CIFAR)
-_add("fractalnet40", fractalnet(4), "fractalnet", "Larsson et al. 2017, 40 layers (C = 4)", CIFAR)
+_preset("fractalnet20", lambda: fractalnet(3), "fractalnet",
+        "Larsson et al. 2017, 20 layers (C = 3)", CIFAR)
+_preset("fractalnet40", lambda: fractalnet(4), "fractalnet",
+        "Larsson et al. 2017, 40 layers (C = 4)", CIFAR)
 
-# The module-level loop names are not part of the API.
-del _name, _depths, _bn, _d, _c, _w, _n, _k, _g, _s, _tag, _widths, _head, _layers, _stem
-__all__ = ["PRESETS", "PRESET_INFO", "PresetInfo", "cifar_resnet", "densenet", "fractalnet",
-           "googlenet", "inception_v3", "preact_bottleneck_resnet", "resnext29", "shufflenet_v1",
-           "wrn"]
+
+# ---- RegNet (Radosavovic et al. 2020), torchvision's regnet_x_* and regnet_y_* ------------------
+def regnet(**design) -> Net:
+    """families.regnet.regnet: a point of RegNet's design space (imported when first used)."""
+    from .families.regnet import regnet as design_point
+
+    return design_point(**design)
+
+
+# Each is a point of RegNet's design space: regnet(depth, w0, wa, wm, group_width), with
+# squeeze-excitation (se_ratio 0.25) for the Y nets; the numbers are torchvision's.
+_RADOSAVOVIC = "Radosavovic et al. 2020 (design space parameters as torchvision)"
+_preset("regnet_x_400mf", lambda: regnet(depth=22, w0=24, wa=24.48, wm=2.54, group_width=16),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_400mf")
+_preset("regnet_x_800mf", lambda: regnet(depth=16, w0=56, wa=35.73, wm=2.28, group_width=16),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_800mf")
+_preset("regnet_x_1_6gf", lambda: regnet(depth=18, w0=80, wa=34.01, wm=2.25, group_width=24),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_1_6gf")
+_preset("regnet_x_3_2gf", lambda: regnet(depth=25, w0=88, wa=26.31, wm=2.25, group_width=48),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_3_2gf")
+_preset("regnet_x_8gf", lambda: regnet(depth=23, w0=80, wa=49.56, wm=2.88, group_width=120),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_8gf")
+_preset("regnet_x_16gf", lambda: regnet(depth=22, w0=216, wa=55.59, wm=2.1, group_width=128),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_16gf")
+_preset("regnet_x_32gf", lambda: regnet(depth=23, w0=320, wa=69.86, wm=2.0, group_width=168),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_x_32gf")
+_preset("regnet_y_400mf", lambda: regnet(depth=16, w0=48, wa=27.89, wm=2.09, group_width=8,
+                                 se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_400mf")
+_preset("regnet_y_800mf", lambda: regnet(depth=14, w0=56, wa=38.84, wm=2.4, group_width=16,
+                                 se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_800mf")
+_preset("regnet_y_1_6gf", lambda: regnet(depth=27, w0=48, wa=20.71, wm=2.65, group_width=24,
+                                 se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_1_6gf")
+_preset("regnet_y_3_2gf", lambda: regnet(depth=21, w0=80, wa=42.63, wm=2.66, group_width=24,
+                                 se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_3_2gf")
+_preset("regnet_y_8gf", lambda: regnet(depth=17, w0=192, wa=76.82, wm=2.19, group_width=56,
+                               se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_8gf")
+_preset("regnet_y_16gf", lambda: regnet(depth=18, w0=200, wa=106.23, wm=2.48, group_width=112,
+                                se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_16gf")
+_preset("regnet_y_32gf", lambda: regnet(depth=20, w0=232, wa=115.89, wm=2.53, group_width=232,
+                                se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_32gf")
+_preset("regnet_y_128gf", lambda: regnet(depth=27, w0=456, wa=160.83, wm=2.52, group_width=264,
+                                 se_ratio=0.25),
+        "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_128gf")
+
+PRESETS: Mapping[str, Net] = _Points()
+"""Name -> point, for every preset (the public name; `CATALOGUE` holds the full records)."""
+PRESET_INFO = CATALOGUE
+"""Name -> Preset (family, input_size, source): the name earlier code reads the records by."""
+
+del _name, _depth, _k  # the WRN loop's names are not part of the API
+__all__ = ["CATALOGUE", "PRESETS", "PRESET_INFO", "Preset", "cifar_resnet", "densenet",
+           "densenet_bc", "fractalnet", "googlenet", "imagenet_densenet", "imagenet_resnet",
+           "inception_v3", "preact_bottleneck_resnet", "regnet", "resnext29", "shufflenet_v1",
+           "shufflenet_v2", "vgg", "wrn"]

@@ -1,8 +1,11 @@
 """The search space as data: `Net` and `Stage`, the axes, their validation and serialisation.
 
-A `Net` is a point of the space. Nothing here builds modules; `build.py` turns a point into an
-`nn.Module`, and `Net.blocks()` is the one place that resolves multipliers, widths and the
-drop-path schedule into concrete per-block settings that both validation and `build` use.
+A `Net` is a point of the space. Nothing here builds modules or names a family: blocks, stems,
+heads and auxiliary classifiers are looked up by name in the registry (registry.py), which the
+families fill (families/). `backbone.build` turns a point into an `nn.Module`; `Net.blocks()` is
+the one place that resolves multipliers, widths and the drop-path schedule into concrete
+per-block settings that both validation and `build` use. Feature-map sizes come from the
+modules themselves (`validate`, geometry.py).
 """
 
 from __future__ import annotations
@@ -13,18 +16,19 @@ import json
 import math
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from .coerce import coerce, coerce_fields
-from .extras import BLOCK_EXTRAS, Extras
+from .extras import Extras
+from .registry import aux_heads, blocks, heads, stems
 
 # --------------------------------------------------------------------------------------------
 # Glossary: every axis of the space, defined once.
 # --------------------------------------------------------------------------------------------
 
 GLOSSARY: dict[str, str] = {
-    "block": "block type of a stage: one of BLOCK_EXTRAS (plain, basic, bottleneck, inverted, "
-    "inception, inception_v3, dense, shuffle, shuffle_v2, fractal)",
+    "block": "block type of a stage: a name in the block registry (search_space.registry.blocks: "
+    "plain, basic, bottleneck, inverted, inception, dense, shuffle, fractal, regnet_x, ...)",
     "depth": "number of blocks in a stage (scaled by Net.depth_mult, rounded up)",
     "width": (
         "output channels of every block in a stage (scaled by Net.width_mult); for dense "
@@ -43,63 +47,17 @@ GLOSSARY: dict[str, str] = {
         "stochastic depth: drop rate of the last block; block l of L (1-based) drops its "
         "residual branch with probability drop_path * l / L (Huang et al. 2016, linear decay)"
     ),
-    "extras": "typed per-block fields; see the *Extras dataclasses in extras.py",
+    "extras": "typed per-block fields: each block's *Extras dataclass, in its family module",
     "aux_after": "stage indices followed by an auxiliary classifier (GoogLeNet, Inception-v3)",
     "width_mult": "global multiplier on every stage width, the stem and the head width",
     "depth_mult": "global multiplier on every stage depth (rounded up)",
     "round_to": "scaled widths are rounded to a multiple of this (MobileNetV2 uses 8)",
 }
 
-# Stem -> its spatial reductions as (kernel, stride, padding, ceil_mode), for `validate`.
-STEM_STEPS: dict[str, tuple[tuple[int, int, int, bool], ...]] = {
-    "imagenet": ((7, 2, 3, False), (3, 2, 1, False)),
-    "cifar": (),
-    "cifar_preact": (),
-    "mobilenet_v2": ((3, 2, 1, False),),
-    "mobilenet_v2_small": (),
-    "googlenet": ((7, 2, 3, False), (3, 2, 0, True), (3, 2, 0, True)),
-    "inception_v3": ((3, 2, 0, False), (3, 1, 0, False), (3, 2, 0, False), (3, 1, 0, False),
-                     (3, 2, 0, False)),
-    "shufflenet": ((3, 2, 1, False), (3, 2, 1, False)),
-    "alexnet": ((11, 4, 2, False), (3, 2, 0, False)),
-    "none": (),
-}
-STEMS = tuple(STEM_STEPS)
-"""imagenet: 7x7/2 conv-BN-ReLU + 3x3/2 max-pool (ResNet, DenseNet). cifar: 3x3/1 conv-BN-ReLU.
-cifar_preact: a bare 3x3/1 conv (pre-activation blocks normalise their own input).
-mobilenet_v2: 3x3/2 conv-BN-ReLU6; mobilenet_v2_small: the same at stride 1. googlenet: 7x7/2,
-max-pool, 1x1, 3x3 (3 x stem_width), max-pool. inception_v3: 3x3/2, 3x3, 3x3, max-pool, 1x1, 3x3,
-max-pool (inner widths 32/32/64/80, output stem_width). shufflenet: 3x3/2 conv-BN-ReLU + 3x3/2
-max-pool. alexnet: 11x11/4 conv-ReLU + 3x3/2 max-pool. none: no stem (VGG, FractalNet)."""
-
-HEAD_STEPS: dict[str, tuple[tuple[int, int, int, bool], ...]] = {
-    "pool_fc": (),
-    "preact_pool_fc": (),
-    "conv_pool_fc": (),
-    "conv_relu_pool_fc": (),
-    "vgg": ((2, 2, 0, False),),
-    "alexnet": ((3, 2, 0, False),),
-}
-HEADS = tuple(HEAD_STEPS)
-"""pool_fc: global average pool -> dropout -> FC. preact_pool_fc: BN-ReLU first (pre-activation
-nets end un-normalised). conv_pool_fc: 1x1 conv to head_width -> BN -> ReLU6 -> pool -> dropout
--> FC (MobileNetV2); conv_relu_pool_fc: the same with ReLU (ShuffleNet v2's conv5). vgg: 2x2
-max-pool -> adaptive 7x7 avg-pool -> FC 4096 -> FC 4096 -> FC, ReLU and dropout between the FCs.
-alexnet: 3x3/2 max-pool -> adaptive 6x6 avg-pool -> dropout -> FC 4096 -> dropout -> FC 4096 ->
-FC."""
-
-AUX_HEADS = {"googlenet": 0.3, "inception_v3": 0.4}
-"""Auxiliary classifier kind -> its loss weight: GoogLeNet's paper (0.3 per head); Inception-v3
-as the authors' TF-slim training code (0.4)."""
-
 # Bounds that keep every point buildable in finite time and memory arithmetic: no classic net
 # comes near them (ResNet-1202 has 600 blocks; the widest multipliers in use are below 100).
 MAX_BLOCKS = 5000
 MAX_MULTIPLIER = 1e6
-
-# Stems with a small-image twin, for `Net.adapt(small_input=True)`.
-_SMALL_INPUT_STEM = {"imagenet": "cifar", "mobilenet_v2": "mobilenet_v2_small"}
-
 
 def _check_fields(obj: Any, prefix: str) -> None:
     """Coerce and check every field of a frozen dataclass against its type hints."""
@@ -108,9 +66,7 @@ def _check_fields(obj: Any, prefix: str) -> None:
 
 def make_extras(block: str, values: dict[str, Any] | None = None, where: str = "extras") -> Any:
     """The extras object of `block` from a dict of field values (strings are coerced)."""
-    if block not in BLOCK_EXTRAS:
-        raise ValueError(f"block={block!r} is unknown; choose one of {sorted(BLOCK_EXTRAS)}")
-    cls = BLOCK_EXTRAS[block]
+    cls = blocks.lookup(block, "block").extras
     values = dict(values or {})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
@@ -140,10 +96,9 @@ class Stage:
     extras: Any = None  # the block's *Extras dataclass; None = its defaults
 
     def __post_init__(self) -> None:
-        if self.block not in BLOCK_EXTRAS:
-            raise ValueError(
-                f"block={self.block!r} is unknown; choose one of {sorted(BLOCK_EXTRAS)}"
-            )
+        if not isinstance(self.block, str):
+            raise ValueError(f"block={self.block!r} is not a string")
+        extras_cls = blocks.lookup(self.block, "block").extras
         _check_fields(self, "")
         if self.depth < 1:
             raise ValueError(f"depth={self.depth} must be >= 1")
@@ -157,7 +112,6 @@ class Stage:
             raise ValueError(f"expansion={self.expansion} must be in (0, {MAX_MULTIPLIER:g}]")
         if self.depth > MAX_BLOCKS:
             raise ValueError(f"depth={self.depth} is above the limit of {MAX_BLOCKS} blocks")
-        extras_cls = BLOCK_EXTRAS[self.block]
         if self.extras is None:
             object.__setattr__(self, "extras", extras_cls())
         elif isinstance(self.extras, dict):
@@ -195,9 +149,8 @@ class ResolvedBlock:
             out = self.extras.out_width(self.in_width, self.width, self.stride)
             object.__setattr__(self, "out_width", out)
         if self.inner_width < 0:
-            # Reference width of `expansion`: the input for inverted blocks (MobileNetV2's t),
-            # the output for bottleneck and shuffle blocks (ResNet's 0.25, ShuffleNet's 1/4).
-            reference = self.in_width if self.block == "inverted" else self.width
+            # Reference width of `expansion`, as the block's paper defines it (Extras.expansion_of)
+            reference = self.in_width if self.extras.expansion_of == "input" else self.width
             object.__setattr__(self, "inner_width", max(1, round(reference * self.expansion)))
 
     @property
@@ -237,7 +190,7 @@ class Net:
     round_to: int = 1
     drop_path: float = 0.0
     aux_after: tuple[int, ...] = ()  # stage indices followed by an auxiliary classifier
-    aux_head: Literal["googlenet", "inception_v3"] = "googlenet"
+    aux_head: str = "googlenet"  # the kind of auxiliary classifier (registry.aux_heads)
     name: str = field(default="", compare=False)  # preset label; not part of the point
 
     def __post_init__(self) -> None:
@@ -251,16 +204,15 @@ class Net:
             if not isinstance(s, Stage):
                 raise ValueError(f"stages[{i}]={s!r} is not a Stage")
         _check_fields(self, "")
-        if self.stem not in STEMS:
-            raise ValueError(f"stem={self.stem!r} is unknown; choose one of {list(STEMS)}")
-        if self.head not in HEADS:
-            raise ValueError(f"head={self.head!r} is unknown; choose one of {list(HEADS)}")
+        stem = stems.lookup(self.stem, "stem")
+        head = heads.lookup(self.head, "head")
+        aux_heads.lookup(self.aux_head, "aux_head")
         for name in ("num_classes", "in_channels", "round_to"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
-        if self.stem != "none" and self.stem_width < 1:
+        if stem.needs_stem_width and self.stem_width < 1:
             raise ValueError(f"stem_width={self.stem_width} must be >= 1")
-        if self.head.startswith("conv_") and self.head_width < 1:
+        if head.needs_head_width and self.head_width < 1:
             raise ValueError(f"head_width={self.head_width} must be >= 1 for head {self.head}")
         if not 0.0 <= self.drop_path < 1.0:
             raise ValueError(f"drop_path={self.drop_path} must be in [0, 1)")
@@ -281,11 +233,9 @@ class Net:
                 f"aux_after={self.aux_after} must be increasing stage indices below the last "
                 f"stage ({len(stages) - 1})"
             )
-        if self.width_mult != 1.0 and any(s.block == "inception_v3" for s in stages):
-            raise ValueError(
-                f"width_mult={self.width_mult}: Inception-v3 modules have fixed inner widths; "
-                "scale pool_features/channels_7x7 instead"
-            )
+        fixed = [s.extras.fixed_widths for s in stages if s.extras.fixed_widths]
+        if self.width_mult != 1.0 and fixed:
+            raise ValueError(f"width_mult={self.width_mult}: {fixed[0]}")
         self.blocks()  # resolves widths and runs every block's own checks
 
     # ---- resolution -----------------------------------------------------------------------
@@ -298,16 +248,14 @@ class Net:
 
     @property
     def stem_out(self) -> int:
-        if self.stem == "none":
-            return self.in_channels
-        if self.stem == "googlenet":  # 1x1 to stem_width, then 3x3 to 3 x stem_width
-            return 3 * self.scaled(self.stem_width)
-        return self.scaled(self.stem_width)
+        """Channels the stem emits: the scaled stem_width unless the stem says otherwise."""
+        out_width = stems.lookup(self.stem, "stem").out_width
+        return out_width(self) if out_width else self.scaled(self.stem_width)
 
     @property
     def aux_weights(self) -> tuple[float, ...]:
         """Loss weight of each auxiliary head, as the papers train them."""
-        return (AUX_HEADS[self.aux_head],) * len(self.aux_after)
+        return (aux_heads.lookup(self.aux_head, "aux_head").loss_weight,) * len(self.aux_after)
 
     @property
     def head_in(self) -> int:
@@ -315,10 +263,9 @@ class Net:
 
     @property
     def head_out(self) -> int:
-        """Channels the final FC sees. MobileNetV2 never shrinks its head below head_width."""
-        if self.head in ("conv_pool_fc", "conv_relu_pool_fc"):
-            return make_divisible(self.head_width * max(1.0, self.width_mult), self.round_to)
-        return self.head_in
+        """Channels the final FC sees: the last block's unless the head says otherwise."""
+        out_width = heads.lookup(self.head, "head").out_width
+        return out_width(self) if out_width else self.head_in
 
     def blocks(self) -> list[ResolvedBlock]:
         """Every block of the net, multipliers and drop-path schedule applied, validated."""
@@ -381,24 +328,12 @@ class Net:
         return size  # type: ignore[return-value]
 
     def validate(self, input_size: tuple[int, int, int] | tuple[int, int] | int) -> None:
-        """Raise ValueError if the input channels differ or a feature map shrinks below 1 px."""
-        _, h, w = self.input_shape(input_size)
-        size = input_size if isinstance(input_size, int) else tuple(input_size)
-        for where, step in _size_steps(self):
-            if step is None:
-                aux = min(_reduce(_reduce(n, (5, 3, 0, False)), (5, 1, 0, False)) for n in (h, w))
-                if aux < 1:
-                    raise ValueError(
-                        f"input {size} is too small for the {where} ({h}x{w} there, needs 17); "
-                        "use a larger input or drop aux_after"
-                    )
-                continue
-            h, w = _reduce(h, step), _reduce(w, step)
-            if h < 1 or w < 1:
-                raise ValueError(
-                    f"stride sequence shrinks a {size} input below 1 pixel at {where}; "
-                    "use a larger input or fewer stride-2 stages"
-                )
+        """Raise ValueError if the input channels differ or a feature map shrinks below 1 px
+        (naming the stem, block, auxiliary head or head where it does). The sizes come from
+        the modules themselves, run on the meta device (geometry.py; imports torch)."""
+        from .geometry import check_feature_maps
+
+        check_feature_maps(self, self.input_shape(input_size), input_size)
 
     # ---- variants ---------------------------------------------------------------------------
 
@@ -420,7 +355,7 @@ class Net:
         if in_channels is not None:
             changes["in_channels"] = in_channels
         if small_input:
-            changes["stem"] = _SMALL_INPUT_STEM.get(self.stem, self.stem)
+            changes["stem"] = stems.lookup(self.stem, "stem").small_input or self.stem
         return self.replace(**changes)
 
     # ---- serialisation --------------------------------------------------------------------
@@ -536,29 +471,3 @@ def _construct(cls: type, fields: dict[str, Any], where: str) -> Any:
     if missing:
         raise ValueError(f"{where}: {', '.join(missing)} missing")
     return cls(**fields)
-
-
-def _reduce(n: int, step: tuple[int, int, int, bool]) -> int:
-    """Output size of a conv or pool (kernel, stride, padding, ceil_mode) on n pixels, as torch."""
-    k, stride, pad, ceil = step
-    span = n + 2 * pad - k
-    if span < 0:
-        return 0
-    out = (-(-span // stride) if ceil else span // stride) + 1
-    if ceil and (out - 1) * stride >= n + pad:  # torch: the last window must start inside
-        out -= 1
-    return out
-
-
-def _size_steps(net: Net) -> list[tuple[str, tuple[int, int, int, bool]]]:
-    """Spatial reductions in order, as (where, (kernel, stride, padding, ceil)), for `validate`."""
-    steps = [(f"stem {net.stem}", step) for step in STEM_STEPS[net.stem]]
-    for rb in net.blocks():
-        if rb.index == 0 and rb.stage - 1 in net.aux_after and net.aux_head == "inception_v3":
-            # Inception-v3's aux head: 5x5/3 avg-pool, then an unpadded 5x5 conv. It leaves the
-            # main path's size alone, so `validate` only checks it (marked by a None step).
-            steps.append((f"aux head after stages.{rb.stage - 1}", None))
-        if rb.stride == 2:
-            steps.append((f"{rb.label()} (stride 2)", rb.extras.downsample))
-    steps += [(f"head {net.head}", step) for step in HEAD_STEPS[net.head]]
-    return steps

@@ -1,6 +1,6 @@
 """Contract suite over every registered block and every combination of its typed extras.
 
-A new block is tested by being registered in BLOCKS (with its extras in spec.BLOCK_EXTRAS).
+A new block is tested by being registered (search_space.registry.blocks: its extras and module).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from search_space import BLOCK_EXTRAS, BLOCKS
-from search_space.blocks import register
-from search_space.spec import ResolvedBlock, _reduce
+from search_space.registry import BlockType, blocks
+from search_space.spec import ResolvedBlock
 
 # Per block: (input width at stride 1, at stride 2, width, groups, expansion, extras fields) of a
 # small but non-trivial instance. Shuffle units keep their width at stride 1 and grow at 2.
@@ -31,6 +31,8 @@ SHAPES = {
     "shuffle": (16, 8, 16, 2, 0.25, {}),
     "shuffle_v2": (16, 8, 16, 1, 1.0, {}),
     "fractal": (8, 8, 16, 1, 1.0, {"columns": 3, "local_drop": 0.0, "global_drop": 0.0}),
+    "regnet_x": (16, 16, 32, 4, 0.5, {}),
+    "regnet_y": (16, 16, 32, 4, 0.5, {}),
 }
 
 
@@ -90,7 +92,7 @@ def test_every_spec_block_is_registered():
 
 def test_registry_refuses_duplicates():
     with pytest.raises(ValueError, match="already registered"):
-        register("basic")(nn.Identity)
+        blocks.add(BlockType("basic", extras=BLOCK_EXTRAS["plain"], module=nn.Identity))
 
 
 def test_every_block_has_valid_cases_at_both_strides():
@@ -108,9 +110,13 @@ def test_shapes_and_gradients(block, extras, stride):
     module.train()
     x = torch.randn(2, rb.in_width, 9, 9, requires_grad=True)
     y = module(x)
-    # the spatial size the spec predicts (and `Net.validate` relies on)
-    out_hw = 9 if stride == 1 else _reduce(9, extras.downsample)
-    assert y.shape == (2, rb.out_width, out_hw, out_hw)
+    # stride 2 halves the map (9 -> 4 or 5, as the block pads), and the meta device, which
+    # `Net.validate` runs the modules on, gives the same shape
+    with torch.device("meta"):
+        on_meta = BLOCKS[block](rb).eval()(torch.empty(2, rb.in_width, 9, 9))
+    assert y.shape == on_meta.shape
+    assert y.shape[:2] == (2, rb.out_width) and y.shape[2] == y.shape[3]
+    assert y.shape[2] in ((9,) if stride == 1 else (4, 5))
     y.square().mean().backward()
     for name, p in module.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, f"{name} got no gradient"
@@ -194,11 +200,13 @@ def test_fractal_net_samples_one_global_column_per_batch():
     extras = BLOCK_EXTRAS["fractal"](columns=3, global_drop=0.5)
     net = Net(stages=(Stage("fractal", 1, 4, stride=2, extras=extras),) * 2, stem="none")
     model = build(net).train()
+    fractal_blocks = [m for m in model.modules() if isinstance(m, BLOCKS["fractal"])]
+    assert len(fractal_blocks) == 2
     torch.manual_seed(0)
     columns = []
     for _ in range(40):
         model(torch.randn(2, 3, 8, 8))
-        chosen = {b.global_column for b in model.fractal_blocks}
+        chosen = {b.global_column for b in fractal_blocks}
         assert len(chosen) == 1  # every block follows the same column
         columns.append(chosen.pop())
     n_global = sum(c is not None for c in columns)
@@ -206,4 +214,4 @@ def test_fractal_net_samples_one_global_column_per_batch():
     assert {c for c in columns if c is not None} == {0, 1, 2}
     model.eval()
     model(torch.randn(2, 3, 8, 8))
-    assert all(b.global_column is None for b in model.fractal_blocks)
+    assert all(b.global_column is None for b in fractal_blocks)

@@ -9,6 +9,7 @@ import torchvision
 from torch import nn
 
 from search_space import PRESET_INFO, PRESETS, build, complexity
+from search_space.backbone import Backbone
 from search_space.interop import load_torchvision
 from search_space.presets import preact_bottleneck_resnet, resnext29, wrn
 
@@ -21,7 +22,16 @@ TORCHVISION = [
     "googlenet", "inception_v3", "densenet121", "densenet161", "densenet169", "densenet201",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "alexnet",
+    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf",
+    "regnet_x_16gf", "regnet_x_32gf",
+    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
+    "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
 ]
+# Too large to build twice on a 2-core CPU in the suite (54M-645M parameters): both models are
+# built on the meta device, and their parameter counts and every weighted layer's type and shape
+# (load_torchvision's pairing check) must agree; the smaller RegNets also compare outputs.
+META_ONLY = {"regnet_x_16gf", "regnet_x_32gf", "regnet_y_16gf", "regnet_y_32gf",
+             "regnet_y_128gf"}
 # Our preset -> (torchvision builder, its keyword arguments): the auxiliary-head variants.
 # torchvision's googlenet weights drop the aux heads, inception_v3's count them (REFERENCE 1.1).
 TORCHVISION_VARIANTS = {
@@ -50,7 +60,7 @@ def randomise_norm_layers(model: nn.Module) -> None:
 
 def test_every_torchvision_model_of_these_families_is_a_preset():
     families = ("vgg", "resnet", "wide_resnet", "resnext", "mobilenet_v2", "googlenet",
-                "inception", "densenet", "shufflenet", "alexnet")
+                "inception", "densenet", "shufflenet", "alexnet", "regnet")
     names = {n for n in torchvision.models.list_models(module=torchvision.models)
              if n.startswith(families)}
     assert names == set(TORCHVISION)
@@ -66,7 +76,7 @@ def torchvision_twin(name: str) -> nn.Module:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(TORCHVISION) | set(TORCHVISION_VARIANTS)))
+@pytest.mark.parametrize("name", sorted((set(TORCHVISION) | set(TORCHVISION_VARIANTS)) - META_ONLY))
 def test_same_params_and_outputs_as_torchvision(name):
     tv = torchvision_twin(name)
     ours = build(PRESETS[name])
@@ -78,6 +88,25 @@ def test_same_params_and_outputs_as_torchvision(name):
     with torch.no_grad():
         diff = (ours(x) - tv(x)).abs().max().item()
     assert diff <= 1e-5
+
+
+@pytest.mark.parametrize("name", sorted(META_ONLY))
+def test_the_largest_regnets_match_torchvision_on_the_meta_device(name, monkeypatch):
+    import torchvision.models.regnet as tv_regnet
+
+    # torchvision computes the widths with real tensors, so only its modules go on the meta device
+    build_modules = tv_regnet.RegNet.__init__
+
+    def on_meta(self, *args, **kwargs):
+        with torch.device("meta"):
+            build_modules(self, *args, **kwargs)
+
+    monkeypatch.setattr(tv_regnet.RegNet, "__init__", on_meta)
+    tv = torchvision.models.get_model(name)
+    with torch.device("meta"):
+        ours = Backbone(PRESETS[name])
+    assert n_params(ours) == n_params(tv)
+    load_torchvision(ours, tv)  # raises on the first layer whose type or shape differs
 
 
 @pytest.mark.slow

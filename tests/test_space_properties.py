@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from search_space import Net, Stage, build, complexity
-from search_space.spec import BLOCK_EXTRAS, HEADS, STEMS
+from search_space.registry import BLOCK_EXTRAS, heads, stems
 
 # Enough examples to reach every block with odd extras, few enough for CI (each example builds
 # and trains a small net one step).
@@ -68,8 +68,8 @@ def stages(draw) -> dict:
 def points(draw) -> tuple[dict, object]:
     net = {
         "stages": draw(st.lists(stages(), min_size=1, max_size=3)),
-        "stem": draw(st.sampled_from(list(STEMS))),
-        "head": draw(st.sampled_from(list(HEADS))),
+        "stem": draw(st.sampled_from(sorted(stems))),
+        "head": draw(st.sampled_from(sorted(heads))),
         "stem_width": draw(mostly(st.integers(1, 32), st.just(0))),
         "head_width": draw(st.sampled_from([0, 8, 64])),
         "dropout": draw(mostly(st.sampled_from([0.0, 0.2]), st.just(1.0))),

@@ -9,9 +9,11 @@ all 60,000 training images (val_fraction=0) and reports the test set once.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from search_space import PRESETS, Net, Stage
@@ -21,25 +23,31 @@ from .recipe import Recipe
 
 @dataclass(frozen=True)
 class Setup:
-    """A documented training setup and the goal it was made for."""
+    """A documented training setup and the goal it was made for. The point is made when first
+    used (`.net`): a point loads its block families and torch, which reading the recipes (as
+    `python -m studies list` does) need not."""
 
-    net: Net
+    point: Callable[[], Net]
     recipe: Recipe
     data: str
     device: str
     goal: str
 
+    @property
+    def net(self) -> Net:
+        return self.point()
+
 
 # A small ResNet for a 2-core CPU: 3x3 stem of 32 at 28x28, then one basic block per stage at
 # 14x14 (64) and 7x7 (128), projection shortcuts. Downsampling right after the stem keeps the
 # memory-bound BN/ReLU work at 28x28 small, which is where CPU time goes in ResNet-20.
-FASHION_CPU_NET = Net(
-    stages=(Stage("basic", 1, 64, stride=2), Stage("basic", 1, 128, stride=2)),
-    stem="cifar", stem_width=32, num_classes=10, in_channels=1,
-)
+@functools.cache
+def fashion_cpu_net() -> Net:
+    return Net(stages=(Stage("basic", 1, 64, stride=2), Stage("basic", 1, 128, stride=2)),
+               stem="cifar", stem_width=32, num_classes=10, in_channels=1)
 
 FASHION_CPU_5MIN = Setup(
-    net=FASHION_CPU_NET,
+    point=fashion_cpu_net,
     recipe=Recipe(
         epochs=6, batch_size=256, lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4,
         schedule="linear", warmup_epochs=0.2, label_smoothing=0.1,
@@ -56,7 +64,7 @@ FASHION_CPU_5MIN = Setup(
 
 FASHION_H100_60S = Setup(
     # ResNet-18 with the CIFAR stem (the trainer swaps the 7x7/2 stem for 28x28 images).
-    net=PRESETS["resnet18"],
+    point=lambda: PRESETS["resnet18"],
     recipe=Recipe(
         epochs=30, batch_size=512, lr=0.4, momentum=0.9, nesterov=True, weight_decay=5e-4,
         schedule="cosine", warmup_epochs=1.0, label_smoothing=0.1,

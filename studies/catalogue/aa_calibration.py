@@ -15,7 +15,7 @@ The quick budget is the last: the nets are far from chance (0.90) and the 20 tri
 
 from __future__ import annotations
 
-from trainers.documented_setups import FASHION_CPU_5MIN, FASHION_CPU_NET
+from trainers.documented_setups import FASHION_CPU_5MIN, fashion_cpu_net
 
 from ..study import Budget, Pilot, Study
 
@@ -24,7 +24,7 @@ SEEDS = 20
 
 def space(trial, base):
     trial.suggest_categorical("replica", ["a"])  # one variant: the label of the only point
-    return FASHION_CPU_NET.replace(num_classes=base.num_classes)
+    return fashion_cpu_net().replace(num_classes=base.num_classes)
 
 
 STUDY = Study(
@@ -32,7 +32,7 @@ STUDY = Study(
     claim="none (A/A): the same point under two labels differs only by seed, so the claim "
     "check should call a difference at most alpha = 5% of the time",
     source="the harness's own calibration (analysis.calibration)",
-    base="resnet20",  # only its class count is used: the point is FASHION_CPU_NET
+    base="resnet20",  # only its class count is used: the point is fashion_cpu_net()
     space=space,
     grid={"replica": ("a",)},
     baseline="replica=a",

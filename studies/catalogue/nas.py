@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search_space import BasicExtras, Net, Stage, presets
+from search_space import Net, Stage, presets
 from trainers import Recipe
 
 from ..study import Budget, Pilot, Study
@@ -45,7 +45,7 @@ def space(trial, base):
     if family in ("basic", "preact"):
         preact = family == "preact"
         stages = _stages("basic", widths, depths,
-                         extras=BasicExtras(preact=preact, shortcut="B"))
+                         extras={"preact": preact, "shortcut": "B"})
         return Net(stages=stages, stem="cifar_preact" if preact else "cifar", stem_width=width,
                    head="preact_pool_fc" if preact else "pool_fc", num_classes=classes)
     if family == "bottleneck":  # ResNeXt: outputs 4 x width, inner 4 x width x e, C groups

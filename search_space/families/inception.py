@@ -1,18 +1,105 @@
-"""Inception blocks (GoogLeNet v1 and the Inception-v3 modules) and the auxiliary classifiers.
+"""The Inception nets: GoogLeNet (Szegedy et al. 2015) and Inception-v3 (Szegedy et al. 2016).
 
-Layer registration follows torchvision's GoogLeNet and Inception3 so that weights pair up by
-position; every conv is conv -> BN (eps 1e-3) -> ReLU (`ConvBNReLU`), as there.
+Blocks `inception` (the v1 module, with the lecture's naive variant and the factorisations as
+extras) and `inception_v3` (modules A-E), the stems `googlenet` and `inception_v3`, and the
+auxiliary classifiers `googlenet` and `inception_v3`. Layer registration follows torchvision's
+GoogLeNet and Inception3 so that weights pair up by position; every conv is conv -> BN (eps
+1e-3) -> ReLU (`ConvBNReLU`), as there.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import register
-from .layers import ConvBNReLU, spatial_conv
-from .spec import ResolvedBlock
+from ..extras import WIDTH, Extras, Factorize, at_least_one, check_factorize, no_groups
+from ..layers import ConvBNReLU, spatial_conv
+from ..registry import AuxHeadType, BlockType, StemType, aux_heads, blocks, stems
+
+if TYPE_CHECKING:
+    from ..spec import Net, ResolvedBlock
+
+
+@dataclass(frozen=True)
+class InceptionExtras(Extras):
+    """GoogLeNet Inception module: branches 1x1 (b1); 1x1 (b3_reduce) -> 3x3 (b3); 1x1
+    (b5_reduce) -> k x k (b5, k = b5_kernel); 3x3/1 max-pool -> 1x1 (pool_proj). Without
+    `reduce` (the lecture's "naive" module) there are no 1x1 reductions and the pool branch
+    passes its input through. stride 2 = a max-pool first (3x3/2, or torchvision's 2x2/2 before
+    Inception 5a), ceil mode as torchvision. factorize applies to the 3x3 and k x k convs."""
+
+    b1: int = field(default=64, metadata=WIDTH)
+    b3_reduce: int = field(default=96, metadata=WIDTH)
+    b3: int = field(default=128, metadata=WIDTH)
+    b5_reduce: int = field(default=16, metadata=WIDTH)
+    b5: int = field(default=32, metadata=WIDTH)
+    pool_proj: int = field(default=32, metadata=WIDTH)
+    reduce: bool = True
+    b5_kernel: Literal[5, 3] = 5
+    pool: Literal["3x3", "2x2"] = "3x3"
+    factorize: Factorize = "none"
+
+    def out_width(self, in_width: int, width: int, stride: int) -> int:
+        pool = self.pool_proj if self.reduce else in_width
+        return self.b1 + self.b3 + self.b5 + pool
+
+    def check(self, rb: Any) -> None:
+        no_groups(rb)
+        if rb.width != rb.out_width:
+            raise ValueError(
+                f"{rb.where}.width={rb.width} but the branches give {rb.out_width} channels "
+                f"(b1 + b3 + b5 + {'pool_proj' if self.reduce else 'input'})"
+            )
+        at_least_one(rb, self, ("b1", "b3_reduce", "b3", "b5_reduce", "b5", "pool_proj"))
+        check_factorize(rb, self.b5_kernel, self.factorize)
+
+
+# Output channels of the Inception-v3 modules (Szegedy et al. 2016, Fig. 5-7 and 10; widths as
+# torchvision's inception_v3, which follows the authors' TensorFlow release).
+_V3_OUT = {
+    "A": lambda e, cin: 64 + 64 + 96 + e.pool_features,
+    "B": lambda e, cin: 384 + 96 + cin,
+    "C": lambda e, cin: 192 * 4,
+    "D": lambda e, cin: 320 + 192 + cin,
+    "E": lambda e, cin: 320 + 2 * 384 + 2 * 384 + 192,
+}
+
+
+@dataclass(frozen=True)
+class InceptionV3Extras(Extras):
+    """Inception-v3 modules. A: 5x5 factorised into two 3x3 (Fig. 5); B: 35->17 grid reduction
+    (Fig. 10); C: n x n factorised into 1xn + nx1 with n = 7 (Fig. 6); D: 17->8 reduction;
+    E: expanded filter banks (Fig. 7). B and D are the stride-2 modules. Inner widths are the
+    paper's and fixed (width_mult does not apply); pool_features (A) and channels_7x7 (C) vary."""
+
+    fixed_widths: ClassVar[str] = ("Inception-v3 modules have fixed inner widths; scale "
+                                   "pool_features/channels_7x7 instead")
+
+    module: Literal["A", "B", "C", "D", "E"] = "A"
+    pool_features: int = 32
+    channels_7x7: int = 128
+
+    def out_width(self, in_width: int, width: int, stride: int) -> int:
+        return _V3_OUT[self.module](self, in_width)
+
+    def check(self, rb: Any) -> None:
+        no_groups(rb)
+        reducing = self.module in ("B", "D")
+        if rb.stride != (2 if reducing else 1):
+            raise ValueError(
+                f"{rb.where}.stride={rb.stride}: Inception-v3 module {self.module} has stride "
+                f"{2 if reducing else 1}"
+            )
+        at_least_one(rb, self, ("pool_features", "channels_7x7"))
+        if rb.width != rb.out_width:
+            raise ValueError(
+                f"{rb.where}.width={rb.width} but module {self.module} gives {rb.out_width} "
+                "channels"
+            )
 
 
 def _unit(cin, cout, kernel, stride, padding, groups):
@@ -22,7 +109,6 @@ def _unit(cin, cout, kernel, stride, padding, groups):
     return ConvBNReLU(cin, cout, kernel, stride, padding)
 
 
-@register("inception")
 class Inception(nn.Module):
     """Inception (v1): concat[1x1 (b1); 1x1 (b3_reduce) -> 3x3 (b3); 1x1 (b5_reduce) -> k x k
     (b5); 3x3/1 max-pool -> 1x1 (pool_proj)]. Naive (reduce=False): concat[1x1; 3x3; k x k;
@@ -171,7 +257,6 @@ class _InceptionE(nn.Module):
         return torch.cat([self.branch1x1(x), b3, d, bp], 1)
 
 
-@register("inception_v3")
 class InceptionV3Module(nn.Module):
     """One Inception-v3 module, chosen by extras.module (A-E, see InceptionV3Extras)."""
 
@@ -221,4 +306,34 @@ class InceptionV3Aux(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-AUX_MODULES = {"googlenet": GoogLeNetAux, "inception_v3": InceptionV3Aux}
+def googlenet_stem(net: Net) -> nn.Module:
+    """torchvision GoogLeNet conv1 .. maxpool2: 7x7/2, max-pool, 1x1, 3x3 (3 x stem_width),
+    max-pool (ceil mode)."""
+    w = net.stem_out
+    return nn.Sequential(
+        ConvBNReLU(net.in_channels, w // 3, 7, 2, 3), nn.MaxPool2d(3, 2, ceil_mode=True),
+        ConvBNReLU(w // 3, w // 3, 1), ConvBNReLU(w // 3, w, 3, padding=1),
+        nn.MaxPool2d(3, 2, ceil_mode=True),
+    )
+
+
+def inception_v3_stem(net: Net) -> nn.Module:
+    """torchvision Inception3 Conv2d_1a_3x3 .. maxpool2: 3x3/2, 3x3, 3x3, max-pool, 1x1, 3x3,
+    max-pool (inner widths 32/32/64/80, output stem_width)."""
+    return nn.Sequential(
+        ConvBNReLU(net.in_channels, 32, 3, 2), ConvBNReLU(32, 32, 3),
+        ConvBNReLU(32, 64, 3, padding=1), nn.MaxPool2d(3, 2), ConvBNReLU(64, 80, 1),
+        ConvBNReLU(80, net.stem_out, 3), nn.MaxPool2d(3, 2),
+    )
+
+
+blocks.add(BlockType("inception", extras=InceptionExtras, module=Inception))
+blocks.add(BlockType("inception_v3", extras=InceptionV3Extras, module=InceptionV3Module))
+# the 1x1 reads stem_width channels, the 3x3 writes 3 x stem_width
+stems.add(StemType("googlenet", build=googlenet_stem,
+                   out_width=lambda net: 3 * net.scaled(net.stem_width)))
+stems.add(StemType("inception_v3", build=inception_v3_stem))
+# Loss weights: GoogLeNet's paper (0.3 per head); Inception-v3 as the authors' TF-slim
+# training code (0.4).
+aux_heads.add(AuxHeadType("googlenet", module=GoogLeNetAux, loss_weight=0.3))
+aux_heads.add(AuxHeadType("inception_v3", module=InceptionV3Aux, loss_weight=0.4))

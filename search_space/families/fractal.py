@@ -1,12 +1,46 @@
-"""FractalNet blocks (Larsson et al. 2017) with local and global drop-path."""
+"""FractalNet (Larsson et al. 2017): fractal blocks with local and global drop-path.
+
+Block `fractal`, with its per-batch hook (`draw_global_column`: global drop-path picks one
+column for the whole net). FractalNet has no stem (`none`, plain family) and the `pool_fc` head.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
-from .blocks import register
-from .spec import ResolvedBlock
+from ..extras import Extras, no_groups
+from ..registry import BlockType, blocks
+
+if TYPE_CHECKING:
+    from ..spec import ResolvedBlock
+
+
+@dataclass(frozen=True)
+class FractalExtras(Extras):
+    """FractalNet block of C columns: f_1 = conv, f_{C+1} = join(f_C o f_C, conv); column c has
+    2^(c-1) conv-BN-ReLU layers, joins take the element-wise mean. Training-time drop-path:
+    each mini-batch is either local (each join input dropped with probability local_drop,
+    keeping at least one) or, with probability global_drop, global (one column, the same in
+    every block, is the whole network). dropout: after every conv of the block. stride 2 = a
+    2x2 max-pool after the block (the paper pools after every block)."""
+
+    columns: int = 3
+    local_drop: float = 0.15
+    global_drop: float = 0.5
+    dropout: float = 0.0
+
+    def check(self, rb: Any) -> None:
+        no_groups(rb)
+        if not 1 <= self.columns <= 6:
+            raise ValueError(f"{rb.where}.extras.columns={self.columns} must be in 1..6")
+        for name in ("local_drop", "global_drop"):
+            if not 0 <= getattr(self, name) < 1:
+                value = getattr(self, name)
+                raise ValueError(f"{rb.where}.extras.{name}={value} must be in [0, 1)")
 
 
 class _ConvBNReLU(nn.Sequential):
@@ -18,7 +52,6 @@ class _ConvBNReLU(nn.Sequential):
         super().__init__(*layers)
 
 
-@register("fractal")
 class FractalBlock(nn.Module):
     """Fractal block: f_1(z) = conv(z); f_{C+1}(z) = join[(f_C o f_C)(z), conv(z)], with
     consecutive joins merged (one mean over every column ending at that depth). Column j
@@ -26,7 +59,8 @@ class FractalBlock(nn.Module):
 
     Drop-path, training only: in local mode every join drops each input with probability
     local_drop, keeping at least one; in global mode only `global_column` (the same in every
-    block of the net, chosen by the backbone per mini-batch) survives. Eval joins all columns.
+    block of the net, drawn per mini-batch by `draw_global_column`) survives. Eval joins all
+    columns.
     """
 
     def __init__(self, rb: ResolvedBlock):
@@ -42,7 +76,7 @@ class FractalBlock(nn.Module):
             for j in range(self.columns)
         )
         self.pool = nn.MaxPool2d(2, 2) if rb.stride == 2 else nn.Identity()
-        self.global_column: int | None = None  # set per mini-batch by the backbone
+        self.global_column: int | None = None  # set per mini-batch by draw_global_column
 
     def _join(self, outputs: list[torch.Tensor], active: list[int]) -> torch.Tensor:
         if not self.training or len(outputs) == 1:
@@ -71,3 +105,17 @@ class FractalBlock(nn.Module):
             for j in active:
                 state[j] = joined
         return self.pool(state[0])
+
+
+def draw_global_column(fractal_blocks: list[FractalBlock], training: bool) -> None:
+    """FractalNet's global drop-path: per mini-batch, with probability global_drop (of the
+    net's first fractal block), one column, the same in every block, is the whole network."""
+    column = None
+    if training and torch.rand(()) < fractal_blocks[0].global_drop:
+        column = int(torch.randint(max(b.columns for b in fractal_blocks), ()))
+    for block in fractal_blocks:
+        block.global_column = column
+
+
+blocks.add(BlockType("fractal", extras=FractalExtras, module=FractalBlock,
+                     before_batch=draw_global_column))
