@@ -253,7 +253,7 @@ def preflight(study: Study, budget_name: str) -> None:
         if os.environ.get("RAY_ADDRESS"):
             checks.ray_address(os.environ["RAY_ADDRESS"])
         else:
-            checks.local_resources(budget.cpus_per_trial, budget.gpus_per_trial, budget_name)
+            checks.local_resources(budget.trial_cpus(), budget.gpus_per_trial, budget_name)
         data = load(study.dataset)  # a missing dataset fails here, saying how to get it
         for params in points:  # every trial's recipe fits it
             recipe_split(study.trial_recipe(params, budget_name), len(data.train_labels))

@@ -160,11 +160,19 @@ def ray_address(address: str | None) -> None:
               "start it (ray start --head) or unset RAY_ADDRESS to run on this machine")
 
 
+def machine_cores() -> int:
+    """The CPU cores this process may run on (its affinity, which a container or taskset
+    narrows), not the host's count."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str) -> None:
     """A trial's CPUs and GPUs exist on this machine (a local Ray would wait for them
     forever). Not checked against a cluster (RAY_ADDRESS): its nodes are not known here."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if cpus_per_trial > (cpus or 1):
+    cpus = machine_cores()
+    if cpus_per_trial > cpus:
         raise ValueError(f"cpus_per_trial={cpus_per_trial} but this machine has {cpus} CPU(s); "
                          f"--set cpus_per_trial={cpus} or fewer")
     if gpus_per_trial > 0:

@@ -19,6 +19,7 @@ What survives what:
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -63,6 +64,14 @@ def ablation_points(study: Study, budget: Budget, seeds: int | None = None
     return [{**p, "seed": seed} for seed in range(seeds) for p in study.grid_points(budget)]
 
 
+def granted_cpus(budget: Budget) -> Budget:
+    """The budget with its trials' CPU cores fixed (`Budget.trial_cpus`): shared out from this
+    machine's cores, or 1 per trial on a cluster (RAY_ADDRESS), whose nodes are not known
+    here. Driver and workers then agree on the threads each trial trains with."""
+    cores = 1 if os.environ.get("RAY_ADDRESS") else None
+    return dataclasses.replace(budget, cpus_per_trial=budget.trial_cpus(cores))
+
+
 def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str:
     """Which comparison a trial belongs to (`recipe`: the budget's, study.recipe_for): trials
     of one condition differ only in their point's varied axes and their seed, so they may be
@@ -80,7 +89,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     "trials", "status", "condition"}. Raises StudyBusy, before writing anything, if a live
     driver runs this study already."""
     out = out or sys.stdout
-    budget = study.budget(budget_name)
+    budget = granted_cpus(study.budget(budget_name))
     shape = parse_data(study.dataset).shape
     if shape is None:
         raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")

@@ -111,7 +111,7 @@ def budget_lines(study: Study, name: str) -> list[str]:
                      f"{trials[0]}" + (f"-{trials[-1]}" if len(trials) > 1 else "") + " trials")
     else:
         lines.append(f"  {budget.trials} sampled points, one seed each")
-    lines.append(f"  {budget.concurrency} trial(s) at once, {budget.cpus_per_trial} CPU(s) and "
+    lines.append(f"  {budget.concurrency} trial(s) at once, {budget.trial_cpus()} CPU(s) and "
                  f"{budget.gpus_per_trial:g} GPU each")
     pilot = budget.pilot
     if pilot is None:

@@ -19,6 +19,8 @@ from search_space import PRESETS, Net
 from search_space.coerce import coerce
 from trainers import Recipe
 
+from .checks import machine_cores
+
 if TYPE_CHECKING:  # optuna and torch load when a point is first built or counted
     import optuna
 
@@ -65,7 +67,9 @@ class Budget:
     pilot: Pilot | None = None  # the figures the budget was chosen from, for planning
     trials: int = 0  # points a search tries; ignored by ablations (their grid decides)
     concurrency: int = 2  # trials at once
-    cpus_per_trial: int = 1
+    # CPU cores a trial gets, and trains with as its threads; 0 = this machine's cores shared
+    # out among the `concurrency` trials (a trial alone gets them all)
+    cpus_per_trial: int = 0
     gpus_per_trial: float = 0.0  # a fraction lets several small trials share one GPU
 
     def __post_init__(self) -> None:
@@ -79,10 +83,10 @@ class Budget:
         bad = sorted(k for k, _ in self.net if k not in net_fields)
         if bad:
             raise ValueError(f"Budget.net: {bad} not a field of Net; valid: {sorted(net_fields)}")
-        for name in ("seeds", "concurrency", "cpus_per_trial"):
+        for name in ("seeds", "concurrency"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
                 raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 1")
-        for name in ("max_seeds", "seed_step"):
+        for name in ("max_seeds", "seed_step", "cpus_per_trial"):
             if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 0):
                 raise ValueError(f"Budget.{name}={getattr(self, name)!r} must be an integer >= 0")
         if not (isinstance(self.trials, int) and self.trials >= 0):
@@ -106,6 +110,12 @@ class Budget:
         if bad:
             raise ValueError(f"Budget.recipe: {bad} not a field of Recipe")
 
+    def trial_cpus(self, cores: int | None = None) -> int:
+        """The CPU cores (and threads) of one trial: `cpus_per_trial`, or, when that is 0, the
+        `cores` (default: this machine's) shared out among `concurrency` trials, at least 1.
+        Threads beyond a trial's share would contend with the trial beside it, and a CPU
+        with more runnable threads than cores slows every one of them down."""
+        return self.cpus_per_trial or max(1, (cores or machine_cores()) // self.concurrency)
 
     @property
     def seed_looks(self) -> tuple[int, ...]:

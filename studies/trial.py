@@ -60,7 +60,7 @@ class Job:
         worker compute the same key: that is how a rerun knows what finished)."""
         net = self.study.point(params, self.budget)
         recipe = self.study.trial_recipe(params, self.budget).replace(
-            threads=self.budget.cpus_per_trial)
+            threads=self.budget.trial_cpus())
         if self.precision:
             recipe = recipe.replace(precision=self.precision)
         key = tracking.trial_key(
