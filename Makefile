@@ -36,8 +36,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 .PHONY: bench
-bench: $(STAMP)  ## the trainer vs a usual DataLoader loop: images/s and ratio (CPU; CUDA when present)
+bench: $(STAMP)  ## the trainer vs a usual DataLoader loop (images/s, ratio); a study vs its trials in one process
 	$(PY) -m trainers.bench
+	$(PY) -m studies.bench
 
 name   ?=
 budget ?= auto

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                      "(net.width_mult=0.5)")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
+    clock = _clock()
     try:
         if args.command == "list":
             return _list()
@@ -54,12 +55,24 @@ def main(argv: list[str] | None = None) -> int:
         study = _study(args.name)
         if args.command == "show":
             return _show(study)
-        budget_name = resolve_budget(args.budget)
-        study, budget = apply_overrides(study, budget_name, args.set)
-        preflight(study, budget_name)
+        with clock.phase("preflight"):
+            budget_name = resolve_budget(args.budget)
+            study, budget = apply_overrides(study, budget_name, args.set)
+            preflight(study, budget_name)
     except UsageError as e:
         return _usage_error(e)
-    return _run(study, budget_name, args.fresh, " ".join(args.set))
+    return _run(study, budget_name, args.fresh, " ".join(args.set), clock)
+
+
+def _clock():
+    """The invocation's clock (studies.timing), its imports phase from the process's start
+    (the interpreter and this package) to now."""
+    from .liveness import process_start_time
+    from .timing import StudyClock
+
+    clock = StudyClock(started=process_start_time())
+    clock.mark("imports", clock.started)
+    return clock
 
 
 def resolve_budget(name: str) -> str:
@@ -245,6 +258,7 @@ def preflight(study: Study, budget_name: str) -> None:
                     shape.input_size)
                 recipe_split(recipe, shape.train)  # its batch fits its images: before the data
         checks.tracking_store(tracking.tracking_uri())
+        checks.study_not_running(study.name)
         if study.kind == "search":
             checks.optuna_storage(optuna_storage_url())
         checks.writable_folder(atlas_folder(), "ATLAS_HOME (checkpoints, Ray's results)",
@@ -261,27 +275,37 @@ def preflight(study: Study, budget_name: str) -> None:
         raise UsageError(str(e).splitlines()[0]) from None
 
 
-def _run(study: Study, budget_name: str, fresh: bool, overrides: str = "") -> int:
-    from analysis.report import run_end_summary
-
-    from . import runner
+def _run(study: Study, budget_name: str, fresh: bool, overrides: str, clock) -> int:
+    with clock.phase("imports"):
+        from . import runner
 
     try:
-        outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides)
+        outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides, clock=clock)
     except runner.StudyBusy as e:
         return _usage_error(e)
     except KeyboardInterrupt:
         return 130
     finally:
-        runner.shutdown()
+        with clock.phase("shutdown"):
+            runner.shutdown()
+    with clock.phase("analysis"):  # pandas and scipy load only now, when they are needed
+        from analysis.report import run_end_summary
+
+        summary = run_end_summary(study, outcome["condition"])
     print()
-    print(run_end_summary(study, outcome["condition"]))
+    print(summary)
+    print(clock.line())
     return 130 if outcome["status"] == "KILLED" else 0
 
 
 def run_cli(command) -> None:
     """Exit with `command()`'s status; output piped into a reader that stops early (`| head`)
-    ends quietly, as other command-line tools do."""
+    ends quietly, as other command-line tools do.
+
+    The command has closed what it opened (MLflow runs, Ray, the stores) when it returns, so the
+    process ends there: the interpreter's own teardown (finalising torch, Ray's and MLflow's
+    modules and exit handlers) took seconds and did nothing a user could see."""
+    import logging
     import os
 
     try:
@@ -290,7 +314,9 @@ def run_cli(command) -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         status = 0
-    sys.exit(status)
+    logging.shutdown()  # log handlers flushed and closed, as at a normal exit
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

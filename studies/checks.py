@@ -125,6 +125,32 @@ def tracking_store(uri: str) -> None:
         sqlite_file(path, "tracking store", "MLFLOW_TRACKING_URI")
 
 
+def study_not_running(study: str) -> None:
+    """No live driver runs this study already (two would hand out the same trials), as the
+    tracking store says when it exists; the driver checks again when it takes the study
+    over."""
+    from . import tracking
+
+    if tracking.missing_store():
+        return
+    client = tracking.client()
+    exp_id = tracking.find_experiment(client, study)
+    if exp_id is None:
+        return
+    live, _ = tracking.live_and_dead_parents(client, exp_id)
+    if live:
+        raise ValueError(already_running(study, live[0]))
+
+
+def already_running(study: str, parent_run) -> str:
+    """The refusal of a second driver of `study`, naming the live one's parent run."""
+    from .schema import DRIVER
+
+    return (f"study {study} is already running (parent run {parent_run.info.run_id}, driver "
+            f"{parent_run.data.tags.get(DRIVER, '?')}); wait for it to finish or stop it, "
+            "then run the same command again")
+
+
 def optuna_storage(url: str) -> None:
     """ATLAS_OPTUNA_STORAGE (or the default ./optuna.db): a database URL SQLAlchemy parses;
     for SQLite, a writable database in an existing folder."""

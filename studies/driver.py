@@ -22,6 +22,8 @@ import dataclasses
 import os
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ from .progress import Progress
 from .ray_setup import atlas_folder, init_ray, ray_storage
 from .search_store import SearchStore
 from .study import Budget, Study
+from .timing import StudyClock
 from .trial import Job, planned_precision, run_trial
 
 
@@ -84,15 +87,53 @@ def condition_key(study: Study, budget_name: str, budget: Budget, recipe) -> str
 
 
 def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
-        overrides: str = "") -> dict[str, Any]:
+        overrides: str = "", clock: StudyClock | None = None) -> dict[str, Any]:
     """Run (or resume) a study; returns {"parent_run_id", "generation", "experiment_id",
     "trials", "status", "condition"}. Raises StudyBusy, before writing anything, if a live
-    driver runs this study already."""
+    driver runs this study already. `clock` gets the seconds of each phase (timing)."""
     out = out or sys.stdout
+    clock = clock or StudyClock()
     budget = granted_cpus(study.budget(budget_name))
+    clock.at_once = budget.concurrency
     shape = parse_data(study.dataset).shape
     if shape is None:
         raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")
+    # Ray's start is mostly waiting for its processes: the MLflow store opens beside it (a
+    # study that started running since preflight is refused once both are done).
+    with ThreadPoolExecutor(1, thread_name_prefix="atlas-store") as pool:
+        opening = pool.submit(_timed, clock, "store", _open_store, study, budget_name, budget,
+                              shape, fresh, overrides, out)
+        with clock.phase("ray_start"):
+            init_ray(study)
+        client, job, plan = opening.result()
+    looks = budget.seed_looks if study.kind == "ablation" else ()
+    round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
+                  f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
+    print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
+          f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
+          f"{job.tracking_uri}, experiment {study.name}, parent run {job.parent_id}",
+          file=out, flush=True)
+    status = _drive(client, job, plan, out, clock)
+    # this invocation's parent, unless it was discarded as empty
+    parent = tracking.latest_parent(client, job.experiment_id) or job.parent_id
+    return {"parent_run_id": parent, "generation": job.generation,
+            "experiment_id": job.experiment_id, "trials": plan.total, "status": status,
+            "condition": job.tags[schema.CONDITION]}
+
+
+def _timed(clock: StudyClock, phase: str, function, *args):
+    """`function(*args)`, its seconds recorded as a phase that ran beside another."""
+    start = time.time()
+    try:
+        return function(*args)
+    finally:
+        clock.beside(phase, time.time() - start)
+
+
+def _open_store(study: Study, budget_name: str, budget: Budget, shape, fresh: bool,
+                overrides: str, out) -> tuple[Any, Job, Plan]:
+    """The MLflow client, and this invocation's job (its parent run open, after closing what
+    dead drivers left) and what is left to run."""
     uri = tracking.tracking_uri()
     checks.tracking_store(uri)
     client = tracking.client()
@@ -117,17 +158,7 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
         schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
         schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides,
         schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS], schema.NOTE: description(study)})
-    job = dataclasses.replace(job, parent_id=parent)
-    looks = budget.seed_looks if study.kind == "ablation" else ()
-    round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
-                  f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
-    print(f"[{study.name}] {study.claim}\n[{study.name}] source: {study.source}; budget "
-          f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
-          f"{uri}, experiment {study.name}, parent run {parent}", file=out, flush=True)
-    status = _drive(client, job, plan, out)
-    parent = tracking.latest_parent(client, exp_id) or parent  # this one, unless it was empty
-    return {"parent_run_id": parent, "generation": gen, "experiment_id": exp_id,
-            "trials": plan.total, "status": status, "condition": job.tags[schema.CONDITION]}
+    return client, dataclasses.replace(job, parent_id=parent), plan
 
 
 def description(study: Study) -> str:
@@ -140,12 +171,8 @@ def description(study: Study) -> str:
 def _take_over(client, exp_id: str, study: Study, out) -> None:
     """Refuse if a live driver runs the study; close what dead drivers left RUNNING."""
     live, dead = tracking.live_and_dead_parents(client, exp_id)
-    if live:
-        tags = live[0].data.tags
-        raise StudyBusy(
-            f"study {study.name} is already running (parent run {live[0].info.run_id}, driver "
-            f"{tags.get(schema.DRIVER, '?')}); wait for it to finish or stop it, then run "
-            "the same command again")
+    if live:  # started since preflight checked (checks.study_not_running)
+        raise StudyBusy(checks.already_running(study.name, live[0]))
     for parent_run in dead:
         closed = tracking.close_dead_parent(client, exp_id, parent_run.info.run_id)
         print(f"[{study.name}] an earlier invocation (parent run {parent_run.info.run_id}) "
@@ -169,7 +196,7 @@ def _plan(client, job: Job, out, seeds: int | None = None) -> Plan:
                 todo=[], search=search)
 
 
-def _drive(client, job: Job, plan: Plan, out) -> str:
+def _drive(client, job: Job, plan: Plan, out, clock: StudyClock) -> str:
     """Run the plan's trials under a heartbeat; close the parent run (and any trial an
     interrupt cut short) whatever happens. Returns the parent's MLflow status."""
     status = "FINISHED"
@@ -177,9 +204,9 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
     try:
         beat.start()
         if plan.search is None and len(job.budget.seed_looks) > 1:
-            _rounds(client, job, plan, out)
+            _rounds(client, job, plan, out, clock)
         elif plan.remaining:
-            _tune(job, plan)
+            _tune(job, plan, clock)
     except KeyboardInterrupt:
         status = "KILLED"
         raise
@@ -208,14 +235,14 @@ def _drive(client, job: Job, plan: Plan, out) -> str:
     return status
 
 
-def _rounds(client, job: Job, plan: Plan, out) -> None:
+def _rounds(client, job: Job, plan: Plan, out, clock: StudyClock) -> None:
     """A sequential ablation: train round after round while a claim pair is undecided."""
     looks = job.budget.seed_looks
     for look, seeds in enumerate(looks):
         if look:
             plan = _plan(client, job, out, seeds)
         if plan.remaining:
-            _tune(job, plan, f"r{look + 1}")
+            _tune(job, plan, clock, f"r{look + 1}")
         left = _plan(client, job, out, seeds).remaining
         if left:  # interrupted, or trials that failed: the next invocation picks them up
             print(f"[{job.study.name}] round {look + 1} ({seeds} seeds) is missing {left} "
@@ -259,7 +286,7 @@ class _CloseEarlyStopped(tune.Callback):
             tracking.close_early_stopped(tracking.client(), result["mlflow_run_id"])
 
 
-def _tune(job: Job, plan: Plan, suffix: str = "") -> None:
+def _tune(job: Job, plan: Plan, clock: StudyClock, suffix: str = "") -> None:
     study, budget = job.study, job.budget
     if plan.search is not None:
         search_alg, param_space, samples = plan.search.searcher(study, budget), None, \
@@ -274,7 +301,8 @@ def _tune(job: Job, plan: Plan, suffix: str = "") -> None:
     else:  # seed-replicated ablations are never stopped early: every replicate counts
         search_alg, param_space, samples = None, {"point": tune.grid_search(plan.todo)}, 1
         scheduler = FIFOScheduler()
-    init_ray(study)
+    with clock.phase("ray_start"):
+        init_ray(study)
     resources = {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial}
     trainable = tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
     tuner = tune.Tuner(
@@ -287,11 +315,12 @@ def _tune(job: Job, plan: Plan, suffix: str = "") -> None:
             name=f"{study.name}-{job.budget_name}-gen{job.generation}-{job.parent_id[:8]}"
                  + (f"-{suffix}" if suffix else ""),
             storage_path=ray_storage(),
-            callbacks=[_CloseEarlyStopped(), Progress(study, plan.remaining)],
+            callbacks=[_CloseEarlyStopped(), Progress(study, plan.remaining, clock)],
             verbose=0,
             # a trial whose worker died is retried once, from its last reported checkpoint
             failure_config=tune.FailureConfig(max_failures=1),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),
     )
-    tuner.fit()
+    with clock.phase("tune"):
+        tuner.fit()

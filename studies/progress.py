@@ -12,12 +12,14 @@ from . import schema
 from .plan import hms
 from .schema import FAILURE_STATUSES
 from .study import Study, variant_label
+from .timing import StudyClock
 from .trial import trial_params
 
 
 class Progress(tune.Callback):
-    def __init__(self, study: Study, total: int):
+    def __init__(self, study: Study, total: int, clock: StudyClock | None = None):
         self.study, self.total = study, total
+        self.clock = clock or StudyClock()
         self.started = time.time()
         self.done = self.failed = self.running = 0
         self.best: tuple[float, str] | None = None
@@ -29,6 +31,7 @@ class Progress(tune.Callback):
         self.running = max(0, self.running - 1)
         self.done += 1
         result = trial.last_result or {}
+        self.clock.trial_finished(result)
         status = (schema.EARLY_STOPPED if schema.stopped_early(result)
                   else result.get("status", "ok"))
         if status in (*FAILURE_STATUSES, "diverged"):

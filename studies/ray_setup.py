@@ -22,21 +22,40 @@ def ray_storage() -> str:
     return os.environ.get("ATLAS_RAY_STORAGE") or str(atlas_folder() / "ray_results")
 
 
+# Whether this module started (or attached to) the Ray this process uses: a Ray the caller
+# started (a notebook's, the test session's) is theirs, used as it is and left running.
+_ours = False
+
+
 def init_ray(study: Study) -> None:
-    """Start Ray (or attach to RAY_ADDRESS's cluster) with the environment the workers need."""
-    # What a study prints is its progress lines and summary (studies.progress): Tune's own
-    # console output (a configuration box, its results folder, a TensorBoard hint) is off. Its
+    """Start Ray (or attach to RAY_ADDRESS's cluster) with the environment the workers need,
+    unless this process has a Ray already."""
+    global _ours
+    quiet()
+    _pickle_study_file_by_value(study)
+    if ray.is_initialized():
+        return
+    ray.init(**init_arguments())
+    _ours = True
+
+
+def quiet() -> None:
+    """What a study prints is its progress lines and summary (studies.progress): Ray's and
+    Tune's own notices are off."""
+    # Tune's console output (a configuration box, its results folder, a TensorBoard hint): its
     # newer output engine ignores verbose=0 for those lines; the legacy one honours it.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     # Ray's notice that it turned on token authentication for the local cluster (it stays on)
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
         logging.ERROR)
-    _pickle_study_file_by_value(study)
-    if ray.is_initialized():
-        return
     # Keeping one checkpoint per trial makes Tune snapshot its experiment state at every
     # checkpoint; that is cheap here (a small JSON file), so its warning is noise.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+
+
+def init_arguments() -> dict:
+    """`ray.init`'s arguments for a study: RAY_ADDRESS's cluster or a local Ray without the
+    dashboard, and the environment every worker needs."""
     address = os.environ.get("RAY_ADDRESS")
     repo = str(Path(__file__).resolve().parent.parent)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
@@ -47,10 +66,9 @@ def init_ray(study: Study) -> None:
            # in the process's environment, for `ps e` and the tests)
            "ATLAS_DRIVER": liveness.identity()}
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
-        ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
-    else:
-        ray.init(include_dashboard=False, runtime_env={"env_vars": env}, log_to_driver=False,
-                 configure_logging=False)
+        return {"address": address, "runtime_env": {"env_vars": env}, "log_to_driver": False}
+    return {"include_dashboard": False, "runtime_env": {"env_vars": env},
+            "log_to_driver": False, "configure_logging": False}
 
 
 def _pickle_study_file_by_value(study: Study) -> None:
@@ -64,5 +82,8 @@ def _pickle_study_file_by_value(study: Study) -> None:
 
 
 def shutdown() -> None:
-    if ray.is_initialized():
+    """Shut down the Ray `init_ray` started (a Ray the caller started keeps running)."""
+    global _ours
+    if _ours and ray.is_initialized():
         ray.shutdown()
+    _ours = False

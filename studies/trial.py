@@ -145,7 +145,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
              **tracking.machine_tags(str(result.get("device", "")))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
-                 schema.TRIAL_FINISHED: 1})
+                 "worker_start_s": process_s, schema.TRIAL_FINISHED: 1})
 
 
 def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,

@@ -23,8 +23,28 @@ def fashion_data(fashion_root, monkeypatch) -> Path:
     return fashion_root
 
 
+@pytest.fixture(scope="session")
+def shared_ray(fashion_root):
+    """One local Ray for every study run in this process, started on first use with the
+    arguments a study would start it with (its workers' environment included) and shut down at
+    the end of the session. A study finds it running, uses it and leaves it running
+    (studies.ray_setup), so each test pays no Ray start-up or shut-down. Studies run in a
+    subprocess (the reliability drills) start their own."""
+    import ray
+
+    from studies import ray_setup
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("ATLAS_DATA", str(fashion_root))  # what the workers read: the session's
+        env.delenv("RAY_ADDRESS", raising=False)
+        ray_setup.quiet()
+        ray.init(**ray_setup.init_arguments())
+    yield
+    ray.shutdown()
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch, fashion_data):
+def workdir(tmp_path, monkeypatch, fashion_data, shared_ray):
     """A fresh folder for mlruns.db, optuna.db, mlartifacts and .atlas (Ray's results and the
     trial checkpoints), with no tracking, Optuna or Ray address inherited."""
     monkeypatch.chdir(tmp_path)

@@ -425,10 +425,21 @@ def test_a_study_runs_across_two_ray_nodes_into_an_mlflow_server(workdir, no_lef
         assert parent.info.status == "FINISHED"
         assert not (workdir / "mlruns.db").exists()  # everything went to the server
     finally:
-        subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, timeout=120,
-                       env=env)
         server.signal_group(signal.SIGTERM)
         server.finish(60)
+        # its own two nodes only, the processes `ray start` left working in this folder
+        # (`ray stop` would also end the test session's Ray), and the file where it left
+        # their address (else a later ray.init() would attach to the dead cluster)
+        for pid in processes_in(workdir.resolve()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        from ray._common.utils import reset_ray_address
+        from ray._private.utils import read_ray_address
+
+        if (read_ray_address() or "").endswith(f":{ray_port}"):  # the head's IP:PORT
+            reset_ray_address()
 
 
 # ---- two studies at once on one store ------------------------------------------------------

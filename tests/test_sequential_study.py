@@ -70,11 +70,12 @@ def in_process(monkeypatch, workdir):
     monkeypatch.setattr(trial.watchdog, "watch", lambda driver_id: None)
     monkeypatch.setattr(trial.watchdog, "exit_if_orphaned", lambda driver_id: None)
 
-    def tune_in_process(job, plan, suffix=""):
+    def tune_in_process(job, plan, clock, suffix=""):
         for params in plan.todo:
             trial.run_trial({"point": params}, job)
 
     monkeypatch.setattr(driver, "_tune", tune_in_process)
+    monkeypatch.setattr(driver, "init_ray", lambda study: None)  # no Ray: nothing runs in it
 
     def install(training: FakeTraining) -> FakeTraining:
         monkeypatch.setattr(trial, "train", training)
@@ -164,7 +165,7 @@ def test_an_invocation_that_started_no_trial_summarises_as_nothing_yet(in_proces
     from analysis.load import load_runs
     from analysis.report import study_summary, summary_markdown, write_report
 
-    def interrupted(job, plan, suffix=""):  # Ctrl-C while Ray starts: no trial run exists
+    def interrupted(job, plan, clock, suffix=""):  # Ctrl-C while Ray starts: no trial run exists
         raise KeyboardInterrupt
 
     monkeypatch.setattr(driver, "_tune", interrupted)

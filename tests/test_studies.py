@@ -44,6 +44,12 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
              "Token authentication", "Creating initial MLflow")  # Tune's, Ray's and MLflow's
     assert [n for n in noise if n in out + err] == []
     assert "mean val_error" in out and "per-trial start-up" in out
+    # where the seconds went, in one line at the end, every phase of a full run named
+    time_line = out.strip().splitlines()[-1]
+    assert time_line.startswith("time: ") and "harness" in time_line, time_line
+    for phase in ("imports", "preflight", "MLflow store", "Ray start", "(3 trained",
+                  "around the trials", "Ray shutdown", "analysis"):
+        assert phase in time_line, phase
     assert out.count("mean val_error |") == 1  # one summary table at the end
     rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| wrn=")]
     assert rows == study.variants("quick")  # in grid order
