@@ -28,8 +28,9 @@ def shared_ray(fashion_root):
     """One local Ray for every study run in this process, started on first use with the
     arguments a study would start it with (its workers' environment included) and shut down at
     the end of the session. A study finds it running, uses it and leaves it running
-    (studies.ray_setup), so each test pays no Ray start-up or shut-down. Studies run in a
-    subprocess (the reliability drills) start their own."""
+    (studies.ray_setup), so each test pays no Ray start-up or shut-down. Its address (GCS
+    host:port) is the value: a study in a subprocess given it as RAY_ADDRESS attaches to it as
+    to a cluster; the drills of what a local Ray does start their own."""
     import ray
 
     from studies import ray_setup
@@ -39,7 +40,7 @@ def shared_ray(fashion_root):
         env.delenv("RAY_ADDRESS", raising=False)
         ray_setup.quiet()
         ray.init(**ray_setup.init_arguments())
-    yield
+    yield ray.get_runtime_context().gcs_address
     ray.shutdown()
 
 

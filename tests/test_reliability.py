@@ -336,11 +336,13 @@ def test_failure_statuses_of_real_exceptions():
 
 @pytest.mark.slow
 def test_a_killed_worker_is_retried_from_its_checkpoint_with_the_same_result(workdir,
+                                                                             shared_ray,
                                                                              no_leftovers):
     one_trial = [*sets("grid.wrn=10-1", "seeds=1", "max_seeds=0", "epochs=6",
                        "max_train_images=1024",
                        "max_val_images=256", "max_test_images=256", "batch_size=64")]
-    study = run_study(workdir, "width_vs_depth", *one_trial)
+    cluster = {"RAY_ADDRESS": shared_ray}  # a retry is Tune's, on a local Ray or a cluster
+    study = run_study(workdir, "width_vs_depth", *one_trial, env=cluster)
     client = store(workdir)
     victim = None
     deadline = time.time() + 240
@@ -370,7 +372,7 @@ def test_a_killed_worker_is_retried_from_its_checkpoint_with_the_same_result(wor
     assert sorted(set(steps)) == [1, 2, 3, 4, 5, 6]
 
     # the same trial uninterrupted (a fresh generation) ends with the same numbers
-    again = run_study(workdir, "width_vs_depth", "--fresh", *one_trial)
+    again = run_study(workdir, "width_vs_depth", "--fresh", *one_trial, env=cluster)
     assert again.finish() == 0, again.output[-3000:]
     (clean,) = [r for r in runs(client, "width_vs_depth") if r.data.tags["atlas.generation"] == "1"]
     for metric in ("train_loss", "val_error", "val_loss", "test_error", "test_loss"):
@@ -446,11 +448,12 @@ def test_a_study_runs_across_two_ray_nodes_into_an_mlflow_server(workdir, no_lef
 
 
 @pytest.mark.slow
-def test_two_studies_at_once_on_one_store(workdir, no_leftovers):
-    a = run_study(workdir, "width_vs_depth", *sets(*TINY, *FOUR, "concurrency=1"))
+def test_two_studies_at_once_on_one_store(workdir, shared_ray, no_leftovers):
+    cluster = {"RAY_ADDRESS": shared_ray}  # the store is what is shared; Ray may be too
+    a = run_study(workdir, "width_vs_depth", *sets(*TINY, *FOUR, "concurrency=1"), env=cluster)
     b = run_study(workdir, "plain_vs_residual",
                   *sets(*TINY, "epochs=1", "grid.layers=20", "seeds=1", "max_seeds=0",
-                        "concurrency=1"))
+                        "concurrency=1"), env=cluster)
     assert a.finish() == 0, a.output[-3000:]
     assert b.finish() == 0, b.output[-3000:]
     client = store(workdir)
