@@ -89,7 +89,8 @@ def test_pareto_front():
 
 
 @pytest.mark.slow
-def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, capsys):
+def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, shared_ray,
+                                           capsys):
     from studies.__main__ import main
 
     monkeypatch.chdir(tmp_path)

@@ -71,10 +71,11 @@ class Process:
         return code
 
 
-def make_study(workdir: Path, name: str, *settings: str) -> Process:
+def make_study(workdir: Path, name: str, *settings: str,
+               env: dict[str, str] | None = None) -> Process:
     """`make study` from the workdir, with this interpreter's environment."""
     return Process(["make", "-s", "-f", REPO / "Makefile", f"VENV={sys.prefix}", "study",
-                    f"name={name}", f"set={' '.join(settings)}"], workdir)
+                    f"name={name}", f"set={' '.join(settings)}"], workdir, env)
 
 
 def run_study(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Process:
@@ -170,7 +171,8 @@ def assert_one_finished_run_per_trial(client: MlflowClient, study: str, trials: 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
-def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdir, no_leftovers):
+def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdir, shared_ray,
+                                                                     no_leftovers):
     settings = [*TINY, *FOUR, "epochs=2", "concurrency=2"]
     first = make_study(workdir, "width_vs_depth", *settings)
     first.wait_for("1/4 done")  # one trial finished, another one in flight
@@ -190,7 +192,9 @@ def test_interrupted_study_resumes_without_rerunning_finished_trials(sig, workdi
     else:  # a dead driver closes nothing: the next invocation must
         assert [r.info.status for r in runs(client, "width_vs_depth", "parent")] == ["RUNNING"]
 
-    second = make_study(workdir, "width_vs_depth", *settings)
+    # the resume attaches to the session's Ray as to a cluster: what it must find is in the
+    # store and the checkpoints, not in a Ray of its own
+    second = make_study(workdir, "width_vs_depth", *settings, env={"RAY_ADDRESS": shared_ray})
     assert second.finish() == 0, second.output[-3000:]
     to_run = [line for line in second.lines if "trials to run" in line]
     assert f"{4 - len(before)} of 4 trials to run" in second.output, (before, to_run)
