@@ -50,6 +50,9 @@ def test_study_runs_tracks_resumes_and_starts_fresh(workdir, capsys):
     for phase in ("imports", "preflight", "MLflow store", "Ray start", "(3 trained",
                   "around the trials", "Ray shutdown", "analysis"):
         assert phase in time_line, phase
+    import ray
+
+    assert ray.is_initialized()  # the session's Ray (shared_ray): used, and left running
     assert out.count("mean val_error |") == 1  # one summary table at the end
     rows = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| wrn=")]
     assert rows == study.variants("quick")  # in grid order
