@@ -392,6 +392,10 @@ def test_bench_prints_both_loops_and_the_ratio(capsys):
     row = next(line for line in out.splitlines() if line.startswith("cpu "))
     trainer, reference, ratio = row.split()[-4:-1]
     assert float(trainer) > 0 and float(reference) > 0 and ratio.endswith("x")
+    # the same run beside a busy neighbour, started and stopped by the benchmark
+    busy = next(line for line in out.splitlines() if "with a busy neighbour" in line)
+    assert "images/s against" in busy and "quiet" in busy
+    assert float(busy.split("quiet, ")[1].split("x")[0]) > 0
     assert bench.main(["--device", "cpu", "--net", "nope"]) == 2
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -115,13 +117,27 @@ def reference_loop(net, ds: datasets.Data, recipe: Recipe, indices: list[int],
     return n_images / seconds
 
 
+@contextmanager
+def busy_neighbour():
+    """A second process spinning on one core (as another user's job would), for the duration."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # scheduled and spinning before the timed epoch starts
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def bench(device: str, net_name: str | None = None, data: str | None = None,
           batch_size: int | None = None, steps: int | None = None, workers: int | None = None,
-          precisions: tuple[str, ...] = ("fp32", "bf16"), repeats: int = 3
-          ) -> list[dict[str, Any]]:
+          precisions: tuple[str, ...] = ("fp32", "bf16"), repeats: int = 3,
+          neighbour: bool = False) -> list[dict[str, Any]]:
     """Run the reference loop and the trainer at each precision on one device, `repeats`
     times in turn (a burst of load from another process then hits every side); return, per
-    precision, the median images/s of the trainer and of the reference and their ratio."""
+    precision, the median images/s of the trainer and of the reference and their ratio. With
+    `neighbour`, each repeat also trains at the device's automatic precision beside a busy
+    neighbour (busy_neighbour), and a last row gives that rate and its ratio to the quiet one."""
     dev = torch.device(device)
     d = DEFAULTS[dev.type]
     net_name = net_name or d["net"]
@@ -143,15 +159,21 @@ def bench(device: str, net_name: str | None = None, data: str | None = None,
     net = adapt_net(PRESETS[net_name], ds, recipe)
     train_idx, _ = datasets.split_indices(len(ds.train_labels), recipe.val_fraction,
                                           recipe.split_seed, recipe.max_train_images)
+    auto = resolved_precision("auto", dev.type)
     ours: dict[str, list[float]] = {p: [] for p in precisions}
-    theirs = []
+    theirs, quiet, beside = [], [], []
     for _ in range(repeats):
         for precision in precisions:
             out = train(net, recipe.replace(precision=precision), data=data, device=dev)
             ours[precision].append(out["history"][-1]["images_per_second"])
         torch.set_num_threads(default_threads())  # as the trainer has it
         theirs.append(reference_loop(net, ds, recipe, train_idx.tolist(), dev, workers))
-    auto = resolved_precision("auto", dev.type)
+        if neighbour:  # quiet and busy side by side, in the same repeat
+            out = train(net, recipe.replace(precision=auto), data=data, device=dev)
+            quiet.append(out["history"][-1]["images_per_second"])
+            with busy_neighbour():
+                out = train(net, recipe.replace(precision=auto), data=data, device=dev)
+            beside.append(out["history"][-1]["images_per_second"])
     rows = []
     for precision, rates in ours.items():
         ratios = [a / b for a, b in zip(rates, theirs, strict=True)]
@@ -161,6 +183,14 @@ def bench(device: str, net_name: str | None = None, data: str | None = None,
                      "trainer": statistics.median(rates),
                      "reference": statistics.median(theirs),
                      "ratio": statistics.median(rates) / statistics.median(theirs),
+                     "ratio_range": (min(ratios), max(ratios))})
+    if neighbour:
+        ratios = [b / q for b, q in zip(beside, quiet, strict=True)]
+        rows.append({"device": str(dev), "net": net_name, "data": data,
+                     "batch_size": batch_size, "steps": steps, "precision": auto,
+                     "neighbour": True, "threads": default_threads(),
+                     "quiet": statistics.median(quiet), "trainer": statistics.median(beside),
+                     "ratio": statistics.median(beside) / statistics.median(quiet),
                      "ratio_range": (min(ratios), max(ratios))})
     return rows
 
@@ -178,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the trainer's precisions, one row each (default: fp32 and bf16; "
                    "the reference is always fp32)")
     p.add_argument("--repeats", type=int, default=3, help="pairs of runs; medians are shown")
+    p.add_argument("--no-neighbour", action="store_true",
+                   help="skip the CPU row beside a busy neighbour (a second process spinning "
+                   "on one core, started and stopped by the benchmark)")
     args = p.parse_args(argv)
     devices = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     precisions = tuple(args.precision or ("fp32", "bf16"))
@@ -186,10 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     for device in devices:
         try:
             rows = bench(device, args.net, args.data, args.batch_size, args.steps,
-                         args.workers, precisions, max(1, args.repeats))
+                         args.workers, precisions, max(1, args.repeats),
+                         neighbour=device == "cpu" and not args.no_neighbour)
         except (ValueError, FileNotFoundError) as e:
             print(f"bench: {e}", file=sys.stderr)
             return 2
+        busy = [r for r in rows if r.get("neighbour")]
+        rows = [r for r in rows if not r.get("neighbour")]
         for r in rows:
             label = r["precision"] + (" (auto)" if r["auto"] else "")
             print(f"{r['device']:6} {r['net']:10} {r['data']:22} {r['batch_size']:>5} "
@@ -201,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
             for r in rows[1:]:
                 print(f"{r['device']:6} {r['precision']} / {first['precision']}: "
                       f"{r['trainer'] / first['trainer']:.2f}x", flush=True)
+        for r in busy:
+            print(f"{r['device']:6} {r['precision']} (auto), {r['threads']} thread(s), with a "
+                  f"busy neighbour: {r['trainer']:.0f} images/s against {r['quiet']:.0f} "
+                  f"quiet, {r['ratio']:.2f}x  ({r['ratio_range'][0]:.2f}-"
+                  f"{r['ratio_range'][1]:.2f})", flush=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"({cores} CPU cores; load average {os.getloadavg()[0]:.1f}: other processes slow "
           "both loops, the reference's workers most)")
