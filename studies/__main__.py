@@ -258,7 +258,7 @@ def preflight(study: Study, budget_name: str) -> None:
                     shape.input_size)
                 recipe_split(recipe, shape.train)  # its batch fits its images: before the data
         checks.tracking_store(tracking.tracking_uri())
-        checks.study_not_running(study.name)
+        checks.study_not_running(study.name, tracking.tracking_uri())
         if study.kind == "search":
             checks.optuna_storage(optuna_storage_url())
         checks.writable_folder(atlas_folder(), "ATLAS_HOME (checkpoints, Ray's results)",

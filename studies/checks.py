@@ -125,14 +125,22 @@ def tracking_store(uri: str) -> None:
         sqlite_file(path, "tracking store", "MLFLOW_TRACKING_URI")
 
 
-def study_not_running(study: str) -> None:
-    """No live driver runs this study already (two would hand out the same trials), as the
-    tracking store says when it exists; the driver checks again when it takes the study
-    over."""
+def study_not_running(study: str, uri: str) -> None:
+    """No live driver runs this study already (two would hand out the same trials), as a
+    SQLite tracking store with tables says; other stores (and a run that starts after this
+    check) are refused by the driver as it takes the study over. Writes nothing: a store
+    without tables is not read (MLflow would create them)."""
     from . import tracking
 
-    if tracking.missing_store():
+    path = _sqlite_path(uri)
+    if path is None or not path.is_file() or path.stat().st_size == 0:
         return
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+                      ).fetchone() is None:
+            return
     client = tracking.client()
     exp_id = tracking.find_experiment(client, study)
     if exp_id is None:
@@ -186,12 +194,32 @@ def ray_address(address: str | None) -> None:
               "start it (ray start --head) or unset RAY_ADDRESS to run on this machine")
 
 
-def machine_cores() -> int:
-    """The CPU cores this process may run on (its affinity, which a container or taskset
-    narrows), not the host's count."""
+def machine_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """The CPU cores this process may run on, not the host's count: its affinity (which
+    taskset narrows), and no more than a container's CPU quota (`docker --cpus`), which a local
+    Ray counts too (a trial asking for more cores than Ray has would wait forever)."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(cgroup)
+    return max(1, min(cores, quota)) if quota is not None else cores
+
+
+def cgroup_cpu_quota(cgroup: Path) -> int | None:
+    """Whole CPUs of this cgroup's quota (cgroup v2 `cpu.max`, else v1 `cpu.cfs_quota_us` over
+    `cpu.cfs_period_us`), rounded down; None where there is none."""
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+        return None if quota == "max" else int(quota) // int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota // period if quota > 0 and period > 0 else None
 
 
 def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str) -> None:

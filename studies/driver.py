@@ -99,13 +99,15 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     if shape is None:
         raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")
     # Ray's start is mostly waiting for its processes: the MLflow store opens beside it (a
-    # study that started running since preflight is refused once both are done).
+    # study that started running since preflight is refused once both are done). The parent
+    # run is opened only then, so that a failed or interrupted start leaves none RUNNING.
     with ThreadPoolExecutor(1, thread_name_prefix="atlas-store") as pool:
         opening = pool.submit(_timed, clock, "store", _open_store, study, budget_name, budget,
                               shape, fresh, overrides, out)
         with clock.phase("ray_start"):
             init_ray(study)
         client, job, plan = opening.result()
+    job = dataclasses.replace(job, parent_id=_start_parent(client, job, overrides))
     looks = budget.seed_looks if study.kind == "ablation" else ()
     round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
                   f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
@@ -132,8 +134,8 @@ def _timed(clock: StudyClock, phase: str, function, *args):
 
 def _open_store(study: Study, budget_name: str, budget: Budget, shape, fresh: bool,
                 overrides: str, out) -> tuple[Any, Job, Plan]:
-    """The MLflow client, and this invocation's job (its parent run open, after closing what
-    dead drivers left) and what is left to run."""
+    """The MLflow client, this invocation's job (no parent run yet) and what is left to run,
+    after closing what dead drivers left."""
     uri = tracking.tracking_uri()
     checks.tracking_store(uri)
     client = tracking.client()
@@ -152,13 +154,18 @@ def _open_store(study: Study, budget_name: str, budget: Budget, shape, fresh: bo
                     schema.OVERRIDES: overrides,
                     schema.SEED_LOOKS: encode(budget.seed_looks)},
               driver=liveness.identity(), precision=planned_precision(recipe, budget))
-    plan = _plan(client, job, out)
-    parent = tracking.start_parent(client, exp_id, study.name, budget_name, {
-        schema.STUDY: study.name, schema.GENERATION: str(gen), schema.CLAIM: study.claim,
-        schema.SOURCE: study.source, schema.KIND: study.kind, schema.PRESET: study.base,
-        schema.CONDITION: job.tags[schema.CONDITION], schema.OVERRIDES: overrides,
-        schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS], schema.NOTE: description(study)})
-    return client, dataclasses.replace(job, parent_id=parent), plan
+    return client, job, _plan(client, job, out)
+
+
+def _start_parent(client, job: Job, overrides: str) -> str:
+    """This invocation's parent run (its trials are its children); returns its id."""
+    study = job.study
+    return tracking.start_parent(client, job.experiment_id, study.name, job.budget_name, {
+        schema.STUDY: study.name, schema.GENERATION: str(job.generation),
+        schema.CLAIM: study.claim, schema.SOURCE: study.source, schema.KIND: study.kind,
+        schema.PRESET: study.base, schema.CONDITION: job.tags[schema.CONDITION],
+        schema.OVERRIDES: overrides, schema.SEED_LOOKS: job.tags[schema.SEED_LOOKS],
+        schema.NOTE: description(study)})
 
 
 def description(study: Study) -> str:

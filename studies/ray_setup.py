@@ -35,8 +35,8 @@ def init_ray(study: Study) -> None:
     _pickle_study_file_by_value(study)
     if ray.is_initialized():
         return
+    _ours = True  # before ray.init: a start that fails or is interrupted is still shut down
     ray.init(**init_arguments())
-    _ours = True
 
 
 def quiet() -> None:
@@ -84,6 +84,6 @@ def _pickle_study_file_by_value(study: Study) -> None:
 def shutdown() -> None:
     """Shut down the Ray `init_ray` started (a Ray the caller started keeps running)."""
     global _ours
-    if _ours and ray.is_initialized():
-        ray.shutdown()
+    if _ours:
+        ray.shutdown()  # also ends what a half-finished ray.init started
     _ours = False

@@ -160,12 +160,25 @@ def test_auto_precision_on_another_cpu_is_another_condition_trained_anew(in_proc
     assert len({r[schema.CONDITION] for r in trials_of("sequential")}) == 2
 
 
+def test_a_start_interrupted_while_ray_starts_leaves_no_run_open(in_process, monkeypatch):
+    def interrupted(study):  # Ctrl-C while Ray starts (the store opens beside it)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "init_ray", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        driver.run(make_study(), "quick")
+    client = tracking.client()
+    exp = tracking.find_experiment(client, "sequential")
+    assert exp is not None  # the store was opened meanwhile
+    assert client.search_runs([exp]) == []  # but no parent run was left RUNNING, or at all
+
+
 def test_an_invocation_that_started_no_trial_summarises_as_nothing_yet(in_process,
                                                                        monkeypatch):
     from analysis.load import load_runs
     from analysis.report import study_summary, summary_markdown, write_report
 
-    def interrupted(job, plan, clock, suffix=""):  # Ctrl-C while Ray starts: no trial run exists
+    def interrupted(job, plan, clock, suffix=""):  # Ctrl-C before any trial ran
         raise KeyboardInterrupt
 
     monkeypatch.setattr(driver, "_tune", interrupted)

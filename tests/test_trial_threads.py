@@ -45,3 +45,22 @@ def test_the_trial_recipe_trains_with_the_granted_cores(monkeypatch):
         point = study.grid_points(budget)[0]
         _, recipe, _ = job.resolve({**point, "seed": 0})
         assert recipe.threads == threads, (concurrency, recipe.threads)
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"cpu.max": "200000 100000\n"}, 2),  # cgroup v2, docker --cpus=2
+    ({"cpu.max": "150000 100000\n"}, 1),  # 1.5 CPUs: whole cores only
+    ({"cpu.max": "max 100000\n"}, None),  # no quota
+    ({"cpu/cpu.cfs_quota_us": "300000", "cpu/cpu.cfs_period_us": "100000"}, 3),  # cgroup v1
+    ({"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000"}, None),
+    ({}, None),
+])
+def test_a_containers_cpu_quota_is_read(tmp_path, files, expected):
+    from studies.checks import cgroup_cpu_quota, machine_cores
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cgroup_cpu_quota(tmp_path) == expected
+    cores = machine_cores(tmp_path)
+    assert cores >= 1 and (expected is None or cores <= max(1, expected))
