@@ -1,15 +1,18 @@
 """Where a study invocation's seconds go, printed as one line at its end.
 
 The driver times its own phases (imports, preflight, the tracking store, Ray's start, Ray
-Tune's run, the summary, Ray's shut-down); the trials' reports say how long each trial trained
-(`wall_s`: `trainers.train` from entry to its result, data and model set-up included) and how
-long its worker took to start before it (`worker_start_s`, the first trial of a worker
-process). What is not a trial's own training is the harness; its share is
+Tune's run, the summary, Ray's shut-down); the trials' reports say when each trial trained
+(`trained_from`, `trained_to`: `trainers.train` from entry to its result, data and model
+set-up included) and how long its worker took to start before it (`worker_start_s`, the first
+trial of a worker process). The trials' time is the wall-clock time that at least one trial
+was training (the union of their spans: trials side by side count once, an idle slot not at
+all); everything else is the harness:
 
-    harness = 1 - (sum of the trials' wall_s / trials at once) / the invocation's wall time
+    harness = 1 - (time covered by the trials' training) / the invocation's wall time
 
-which at one trial at a time is exactly the study's wall time against its trials' time. This
-module imports nothing heavy: the command line reads the clock before torch or Ray load.
+which at one trial at a time is the study's wall time against its trials' summed time. Trials
+that failed, were pruned or were stopped early report no span: their time counts as harness.
+This module imports nothing heavy: the command line reads the clock before torch or Ray load.
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ class StudyClock:
     phases: dict[str, float] = field(default_factory=dict)
     # phases that ran beside the next phase in PHASES, on another thread (not in the sum)
     beside_phases: dict[str, float] = field(default_factory=dict)
-    trial_wall_s: float = 0.0  # the trials' own training time, summed
+    spans: list[tuple[float, float]] = field(default_factory=list)  # when trials trained
     worker_start_s: float = 0.0  # worker processes' start-up before their first trial, summed
-    trials: int = 0  # trials that trained in this invocation (reused ones do not count)
-    at_once: int = 1  # trials that ran side by side (the budget's concurrency, or fewer)
+    workers: int = 0  # worker processes whose start-up that is
+    at_once: int = 1  # the budget's trials at once (for the line; the spans decide the time)
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -68,18 +71,26 @@ class StudyClock:
         """A trial's last report: count its own time if it trained in this invocation."""
         if result.get("reused"):
             return
-        wall = result.get("wall_s")
-        if isinstance(wall, (int, float)) and wall == wall:
-            self.trial_wall_s += float(wall)
-            self.trials += 1
-        start = result.get("worker_start_s")
-        if isinstance(start, (int, float)) and start == start:
-            self.worker_start_s += float(start)
+        start, end = result.get("trained_from"), result.get("trained_to")
+        if _number(start) and _number(end) and end >= start:
+            self.spans.append((float(start), float(end)))
+        if _number(result.get("worker_start_s")) and result["worker_start_s"] > 0:
+            self.worker_start_s += float(result["worker_start_s"])
+            self.workers += 1
+
+    @property
+    def trials(self) -> int:
+        """Trials that trained in this invocation (reused ones do not count)."""
+        return len(self.spans)
 
     def trials_s(self) -> float:
-        """The trials' own time on the wall clock: their summed wall_s over the trials that
-        ran side by side."""
-        return self.trial_wall_s / max(1, min(self.at_once, self.trials or 1))
+        """The wall-clock time during which at least one trial was training."""
+        covered, reach = 0.0, float("-inf")
+        for start, end in sorted(self.spans):
+            if end > reach:
+                covered += end - max(start, reach)
+                reach = end
+        return covered
 
     def total_s(self, now: float | None = None) -> float:
         return (time.time() if now is None else now) - self.started
@@ -104,12 +115,13 @@ class StudyClock:
                 parts.append(f"{label} {seconds:.1f} s ({beside} beside it)")
                 beside = ""
             elif name == "tune":
-                parts.append(f"trials {trials:.1f} s ({self.trials} trained"
-                             + (f", {self.at_once} at once" if self.at_once > 1 else "") + ")")
+                together = f", up to {self.at_once} at once" if self.at_once > 1 else ""
+                parts.append(f"trials {trials:.1f} s ({self.trials} trained{together})")
                 around = f"around the trials {max(0.0, seconds - trials):.1f} s"
-                if self.worker_start_s:
-                    around += (f" (workers' start-up {self.worker_start_s / self.at_once:.1f}"
-                               " s)")
+                if self.workers:
+                    around += (f" (workers' start-up {self.worker_start_s:.1f} s"
+                               + (f", summed over {self.workers}" if self.workers > 1 else "")
+                               + ")")
                 parts.append(around)
             else:
                 parts.append(f"{label} {seconds:.1f} s")
@@ -119,3 +131,7 @@ class StudyClock:
         harness = max(0.0, total - trials)
         return (f"time: {total:.1f} s = " + " + ".join(parts)
                 + f"; harness {harness:.1f} s ({self.harness_share(now):.0%} of the wall time)")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and value == value  # not NaN

@@ -136,6 +136,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         tune.report({**_cost_or_nothing(job, net, recipe), **worst, "status": status,
                      "reason": reason, "mlflow_run_id": run.run_id, schema.TRIAL_FINISHED: 1})
         return
+    trained_to = time.time()
     final = {k: result[k] for k in FINAL_METRICS if k in result}
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
     watchdog.exit_if_orphaned(job.driver)
@@ -144,8 +145,10 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
              schema.RESUMED_FROM_EPOCH: str(result.get("resumed_from_epoch", 0)),
              **tracking.machine_tags(str(result.get("device", "")))})
     run.finish(final, result["status"], result.get("reason", ""), step=int(result["epochs"]))
+    # when this call trained (the driver's time line counts the wall clock trials covered)
+    span = {"trained_from": result.get("started_at", trained_to), "trained_to": trained_to}
     tune.report({**final, "status": result["status"], "mlflow_run_id": run.run_id,
-                 "worker_start_s": process_s, schema.TRIAL_FINISHED: 1})
+                 "worker_start_s": process_s, **span, schema.TRIAL_FINISHED: 1})
 
 
 def _open_run(client, job: Job, params: dict[str, Any], net, recipe: Recipe,

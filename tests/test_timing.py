@@ -1,4 +1,4 @@
-"""The end-of-study time line: phases, the trials' own time and the harness's share."""
+"""The end-of-study time line: phases, the wall-clock time the trials covered, the harness."""
 
 from __future__ import annotations
 
@@ -14,11 +14,17 @@ def clock_of(at_once: int = 1) -> StudyClock:
     return clock
 
 
+def trained(start: float, end: float, **more) -> dict:
+    return {"trained_from": start, "trained_to": end, **more}
+
+
 def test_one_trial_at_a_time_the_harness_is_the_wall_time_not_spent_training():
     clock = clock_of()
-    for wall in (6.0, 5.0, 4.0):
-        clock.trial_finished({"wall_s": wall, "worker_start_s": 2.0 if wall == 6.0 else 0.0})
-    clock.trial_finished({"wall_s": 9.0, "reused": 1})  # finished earlier: not this run's time
+    clock.trial_finished(trained(1010.0, 1016.0, worker_start_s=2.0))  # a new worker's first
+    clock.trial_finished(trained(1016.5, 1021.5, worker_start_s=0.0))
+    clock.trial_finished(trained(1022.0, 1026.0))
+    clock.trial_finished({**trained(1000.0, 1009.0), "reused": 1})  # not this run's training
+    clock.trial_finished({"status": "failed"})  # no span: its time is the harness's
     now = 1000.0 + 30.0
     assert clock.trials == 3 and clock.trials_s() == 15.0
     assert clock.harness_share(now) == pytest.approx(0.5)
@@ -30,17 +36,30 @@ def test_one_trial_at_a_time_the_harness_is_the_wall_time_not_spent_training():
     assert line.endswith("; harness 15.0 s (50% of the wall time)")
 
 
-def test_trials_side_by_side_count_once_on_the_wall_clock():
+def test_trials_side_by_side_count_once_and_an_idle_slot_not_at_all():
     clock = clock_of(at_once=2)
-    for _ in range(4):
-        clock.trial_finished({"wall_s": 8.0})
-    assert clock.trials_s() == 16.0  # 32 s of training on two slots
-    assert "trials 16.0 s (4 trained, 2 at once)" in clock.line(1030.0)
+    # two waves of two, then a fifth trial alone: 8 + 8 + 8 s of the wall clock
+    for start in (1005.0, 1005.0, 1013.0, 1014.0):
+        clock.trial_finished(trained(start, start + 8.0, worker_start_s=3.0 * (start < 1010)))
+    clock.trial_finished(trained(1022.0, 1030.0))
+    assert clock.trials_s() == 8.0 + 9.0 + 8.0  # 1005-1013, 1013-1022, 1022-1030
+    line = clock.line(1040.0)
+    assert "trials 25.0 s (5 trained, up to 2 at once)" in line
+    assert "(workers' start-up 6.0 s, summed over 2)" in line
 
 
 def test_time_nobody_measured_is_shown_as_other():
     clock = clock_of()
     assert "other 10.0 s" in clock.line(1040.0)  # 40 s wall, 30 s in the phases
+
+
+def test_a_phase_beside_another_is_shown_with_it_and_not_added():
+    clock = clock_of()
+    clock.beside("store", 2.5)
+    del clock.phases["store"]
+    line = clock.line(1030.0)
+    assert "Ray start 3.0 s (MLflow store 2.5 s beside it)" in line
+    assert "other 0.5 s" in line  # 29.5 s in the phases that ran one after another
 
 
 def test_an_unknown_phase_is_a_bug_named_at_once():
