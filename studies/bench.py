@@ -38,19 +38,26 @@ def in_process_s(settings: list[str]) -> tuple[float, int]:
     """Seconds to train the study's trials one after another in this process (after its
     imports), and how many there were."""
     from trainers import train
+    from trainers.data import parse
 
     from .__main__ import apply_overrides
     from .driver import ablation_points, granted_cpus
-    from .trial import planned_precision
+    from .trial import Job, planned_precision
 
     study, _ = apply_overrides(_study(), "quick", settings)
     budget = granted_cpus(study.budget("quick"))
+    recipe = study.recipe_for(budget)
+    shape = parse(study.dataset).shape
+    # the trial's own rule for its point and recipe (threads, precision): Job.resolve
+    job = Job(study=study, budget_name="quick", budget=budget, recipe=recipe, tracking_uri="",
+              experiment_id="", parent_id="", generation=0, checkpoint_root="",
+              input_size=shape.input_size, num_classes=shape.num_classes,
+              precision=planned_precision(recipe, budget))
     points = ablation_points(study, budget)
     start = time.perf_counter()
     for params in points:
-        recipe = study.trial_recipe(params, budget).replace(threads=budget.trial_cpus())
-        recipe = recipe.replace(precision=planned_precision(recipe, budget))
-        train(study.point(params, budget), recipe, data=study.dataset)
+        net, trial_recipe, _ = job.resolve(params)
+        train(net, trial_recipe, data=study.dataset)
     return time.perf_counter() - start, len(points)
 
 

@@ -308,8 +308,6 @@ def _tune(job: Job, plan: Plan, clock: StudyClock, suffix: str = "") -> None:
     else:  # seed-replicated ablations are never stopped early: every replicate counts
         search_alg, param_space, samples = None, {"point": tune.grid_search(plan.todo)}, 1
         scheduler = FIFOScheduler()
-    with clock.phase("ray_start"):
-        init_ray(study)
     resources = {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial}
     trainable = tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
     tuner = tune.Tuner(
