@@ -41,9 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="auto (default): full where a CUDA device is present, else quick")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field (epochs=2), a budget field (seeds=3, "
-                     "trials=8, concurrency=1), a study field (base=resnet32, dataset=...), "
-                     "an ablation's grid (grid.depth=10,16) or a field of every point "
-                     "(net.width_mult=0.5)")
+                     "trials=8, concurrency=1), a study field (base=resnet32, dataset=..., "
+                     "pruner=none), an ablation's grid (grid.depth=10,16) or a field of every "
+                     "point (net.width_mult=0.5)")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
     clock = _clock()
@@ -170,7 +170,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     recipe_fields = {f.name for f in dataclasses.fields(Recipe)}
     budget_fields = {f.name for f in dataclasses.fields(Budget)} - {"recipe", "grid", "net",
                                                                     "pilot"}
-    study_fields = {"base", "dataset", "max_params", "max_macs"}
+    study_fields = {"base", "dataset", "max_params", "max_macs", "pruner"}
     budget = study.budget(budget_name)
     recipe_changes: dict[str, Any] = dict(budget.recipe)
     budget_changes: dict[str, Any] = {}
@@ -197,7 +197,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
         elif key in recipe_fields:
             recipe_changes[key] = raw  # Recipe coerces strings itself and names bad values
         elif key in study_fields:
-            study_changes[key] = raw if key in ("base", "dataset") else value
+            study_changes[key] = raw if key in ("base", "dataset", "pruner") else value
         else:
             raise UsageError(
                 f"--set {key}: unknown key; recipe: {', '.join(sorted(recipe_fields))}; "

@@ -212,6 +212,8 @@ class Study:
         for name in ("quick", "full"):
             if not isinstance(getattr(self, name), Budget):
                 raise ValueError(f"Study.{name}={getattr(self, name)!r} must be a Budget")
+        if self.pruner not in ("asha", "none"):
+            raise ValueError(f"Study.pruner={self.pruner!r} must be 'asha' or 'none'")
         for name in ("max_params", "max_macs"):
             value = coerce(getattr(self, name), int | None, f"Study.{name}")
             if value is not None and value < 1:

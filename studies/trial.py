@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import tempfile
 import time
@@ -139,6 +140,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     trained_to = time.time()
     final = {k: result[k] for k in FINAL_METRICS if k in result}
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
+    final["worker_rss_mb"] = resident_mb()
     watchdog.exit_if_orphaned(job.driver)
     run.tag({schema.DEVICE: str(result.get("device", "")),
              schema.PRECISION: str(result.get("precision", "")),
@@ -211,6 +213,17 @@ def _free_accelerator_memory() -> None:
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def resident_mb() -> float:
+    """This process's resident memory now, in MiB (Linux; NaN elsewhere): logged after each
+    trial, so a long search shows whether its workers keep what their trials left."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return math.nan
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _checkpoint_dir(job: Job, key: str) -> Path:

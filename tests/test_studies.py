@@ -140,6 +140,7 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "width_vs_depth", "--set", "base=resnet9000"], "base='resnet9000' is not a preset"),
     (["run", "width_vs_depth", "--set", "grid.width=1,2"], "has no grid axis 'width'"),
     (["run", "nas", "--set", "grid.depth=10"], "nas has no grid axis 'depth'"),
+    (["run", "nas", "--set", "pruner=hyperband"], "Study.pruner='hyperband' must be 'asha' or"),
     (["run", "width_vs_depth", "--set", "net.colour=1"], "['colour'] not a field of Net"),
     (["run", "width_vs_depth", "--set", "grid.wrn=11-1"], "variant wrn=11-1: '11-1' not in"),
     (["run", "width_vs_depth", "--set", "net.width_mult=-1"], "width_mult=-1.0 must be in (0, "),
