@@ -143,6 +143,8 @@ def reading(row: dict | pd.Series, metric: str) -> str:
     """One line a reader can act on: the verdict, the difference and what the run could see."""
     verdict = row["verdict"]
     diff = effect_text(metric, row["mean_diff"])
+    if row.get("not_learned"):
+        return f"{verdict} at this budget ({row['not_learned']}); measured {diff}"
     if verdict == "inconclusive":
         mde = row.get("mde", math.nan)
         could = (f"this run could detect a difference of {effect_text(metric, mde)} or more "

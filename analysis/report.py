@@ -14,6 +14,7 @@ from studies import Study, find_study, schema, tracking
 
 from . import plots
 from .claim_check import reading
+from .learned import chance_level
 from .load import load_runs
 from .power import effect_text
 from .stats import Summary, summarize
@@ -27,7 +28,8 @@ def study_summary(study: str | Study, metric: str | None = None, condition: str 
     trials, history = load_runs(found.name if found else study, condition=condition)
     metric = metric or (found.metric if found else "val_error")
     summary = summarize(trials, metric, baseline=found.baseline if found else None,
-                        pairs=found.claim_pairs if found else ())
+                        pairs=found.claim_pairs if found else (),
+                        chance=chance_level(found.dataset, metric) if found else None)
     return summary, trials, history
 
 
@@ -63,7 +65,12 @@ def summary_markdown(summary: Summary, order: list[str] = (),
     v = summary.variants.copy()
     unfinished = _unfinished(trials)
     if v.empty:
-        return "\n\n".join(["No finished trials yet.", *unfinished])
+        if trials is None or trials.empty:
+            return "No finished trials yet."
+        counts = trials["status"].value_counts()
+        statuses = ", ".join(f"{n} {status}" for status, n in counts.items())
+        return "\n\n".join([f"No trial has a {summary.metric} to compare ({len(trials)} "
+                             f"trial(s): {statuses}).", *unfinished])
     if order:
         rank = {label: i for i, label in enumerate(order)}
         v = v.sort_values("variant", key=lambda c: c.map(lambda x: rank.get(x, len(rank))),
@@ -156,16 +163,6 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
         if parent:
             tracking.log_report(client, parent, str(final), parent_results(summary))
     return final / "report.md"
-
-
-def chance_level(dataset: str, metric: str) -> float | None:
-    """The error of guessing uniformly among the dataset's classes, for an error metric."""
-    from trainers.data import parse
-
-    shape = parse(dataset).shape
-    if not metric.endswith("_error") or shape is None:
-        return None
-    return 1 - 1 / shape.num_classes
 
 
 def self_contained_html(text: str, folder: Path, title: str) -> str:

@@ -13,6 +13,7 @@ from scipy import stats
 from trainers.contract import METRIC_BOUNDS
 
 from .claim_check import check
+from .learned import NOT_COMPARABLE, not_learned
 from .sequential import Design, decode
 
 
@@ -32,7 +33,8 @@ class Summary:
 
     @property
     def verdict(self) -> str:
-        """reproduced / contradicted / inconclusive / untested, from the claim rows."""
+        """reproduced / contradicted / inconclusive / not comparable at this budget / untested,
+        from the claim rows."""
         if self.claim.empty:
             return "untested"
         verdicts = set(self.claim["verdict"])
@@ -40,6 +42,8 @@ class Summary:
             return "reproduced"
         if "contradicted" in verdicts:
             return "contradicted"
+        if verdicts == {NOT_COMPARABLE}:
+            return f"{NOT_COMPARABLE} at this budget"
         return "inconclusive"
 
 
@@ -92,14 +96,19 @@ def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
 def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | None = None,
               expected_order: tuple[str, ...] = (),
               pairs: tuple[tuple[str, str], ...] = (), confidence: float = 0.95,
-              alpha: float = 0.05, design: Design | None = None) -> Summary:
+              alpha: float = 0.05, design: Design | None = None,
+              chance: float | None = None) -> Summary:
     """Per variant n, mean, std and CI of `metric` over the trials with status ok; for
     ablations, paired differences against `baseline` across seeds (t-test, Wilcoxon, effect
     size, Benjamini-Hochberg correction over the variants compared); and the claim check:
     for each (better, worse) of `pairs` (default: each consecutive pair of `expected_order`),
     claim_check.check under `design` (default: the seed rounds the trials were run with,
-    `design_of`)."""
-    ok = df[(df["status"] == "ok") & np.isfinite(df[metric])] if not df.empty else df
+    `design_of`). A pair with a variant that did not learn (analysis.learned, against the
+    `chance` error) is "not comparable", whatever its test says."""
+    if df.empty or metric not in df:  # no trial reported the metric (all pruned or failed)
+        ok = df.iloc[0:0].assign(**{metric: pd.Series(dtype=float)})
+    else:
+        ok = df[(df["status"] == "ok") & np.isfinite(df[metric])]
     if "condition" in ok and ok["condition"].nunique() > 1:
         found = ", ".join(sorted(ok["condition"].dropna().unique()))
         raise ValueError(f"the trials belong to {ok['condition'].nunique()} conditions "
@@ -145,8 +154,13 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
             continue
         if min(wide[better].count(), wide[worse].count()) < 2:
             continue  # one replicate: no test, and no direction claimed from noise
-        claim.append({"better": better, "worse": worse,
-                      **check(wide[better], wide[worse], design)})
+        row = {"better": better, "worse": worse, **check(wide[better], wide[worse], design),
+               "not_learned": ""}
+        reasons = [f"{v}: {why}" for v in (better, worse)
+                   if (why := not_learned(ok[ok["variant"] == v], metric, chance))]
+        if reasons:  # the test's figures stay in the row; the verdict is not the claim's
+            row.update(verdict=NOT_COMPARABLE, not_learned="; ".join(reasons))
+        claim.append(row)
     summary.claim = pd.DataFrame(claim)
     return summary
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from analysis.learned import chance_level
 from analysis.load import tidy
 from analysis.power import effect_text
 from analysis.sequential import Design
@@ -46,7 +47,8 @@ def decide(client, job: Job, seeds: int) -> list[PairDecision]:
             rows = rows[rows["condition"] == job.tags[schema.CONDITION]]
     else:  # nothing finished with a value yet
         rows = rows.iloc[0:0]
-    summary = summarize(rows, metric, pairs=tuple(job.study.claim_pairs), design=design(job))
+    summary = summarize(rows, metric, pairs=tuple(job.study.claim_pairs), design=design(job),
+                        chance=chance_level(job.study.dataset, metric))
     checked = {(r["better"], r["worse"]): r for r in summary.claim.to_dict("records")}
     decisions = []
     for better, worse in job.study.claim_pairs:

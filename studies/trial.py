@@ -97,15 +97,16 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     watchdog.watch(job.driver)
     params = trial_params(config)
     net, recipe, key = job.resolve(params)
+    # The sampler sees the worst possible error (1.0) for a point that could not be trained.
+    worst = {k: 1.0 for k in job.study.objectives if k.endswith("_error")}
     client = tracking.client()
     done = tracking.finished_trial(client, job.experiment_id, key)
-    if done is not None:  # finished in an earlier invocation: report, don't retrain
-        tune.report({**done, "reused": 1})
+    if done is not None:  # finished already (an earlier invocation, or a point sampled again):
+        # report, don't retrain; a pruned or failed one has no error to report but the worst
+        tune.report({**worst, **done, "reused": 1})
         return
 
     run = _open_run(client, job, params, net, recipe, key)
-    # The sampler sees the worst possible error (1.0) for a point that could not be trained.
-    worst = {k: 1.0 for k in job.study.objectives if k.endswith("_error")}
     if job.study.max_params is not None or job.study.max_macs is not None:
         cx = complexity(job.adapted(net, recipe), job.input_size)
         violation = job.study.violation_of(cx)

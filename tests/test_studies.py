@@ -455,3 +455,41 @@ def test_planned_detectable_effect_is_cached_between_invocations(tmp_path, monke
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert plan.detectable_in_sd(looks) == pytest.approx(expected)
+
+
+SAME_POINT_SEARCH = """
+from studies import Budget, Study
+from trainers import Recipe
+
+
+def space(trial, base):  # one point, whatever the sampler does
+    trial.suggest_categorical("width_mult", [1.0])
+    return base
+
+
+STUDY = Study(name="same_point", kind="search", claim="none", source="tests",
+              base="resnet20", space=space, max_macs=1,
+              recipe=Recipe(epochs=1, batch_size=64, max_train_images=256, max_val_images=128,
+                            max_test_images=128),
+              quick=Budget(trials=3, concurrency=1), full=Budget(trials=3, concurrency=1))
+"""
+
+
+@pytest.mark.slow
+def test_a_search_that_samples_a_pruned_point_again_reuses_it(workdir, capsys):
+    """A sampler may return a point it returned before; the trial finds that point's finished
+    run and reports it again without training. A pruned point has no error to report: the
+    searcher and scheduler get the worst one, and the study ends normally, every trial pruned."""
+    path = workdir / "same_point.py"
+    path.write_text(SAME_POINT_SEARCH)
+    assert main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    _, _, trials = runs_of(workdir, "same_point")
+    assert len(trials) == 1 and trials[0].data.tags["atlas.status"] == "pruned"
+    assert "MACs" in trials[0].data.tags["atlas.reason"]
+    assert "time:" in out.splitlines()[-1]
+    assert "No trial has a val_error to compare (1 trial(s): 1 pruned)" in out
+    from analysis.__main__ import main as analysis_main
+
+    assert analysis_main(["summary", "same_point"]) == 0  # the store's summary says the same
+    assert "No trial has a val_error to compare" in capsys.readouterr().out
