@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 from scipy import stats
 
 from analysis import mean_ci, paired_test, summarize, write_report
+from analysis.claim_check import reading
 from analysis.plots import pareto_front
 
 
@@ -189,3 +190,56 @@ def test_plots_carry_information_at_one_seed_and_one_epoch(figures):
     dashed = [line for line in bars.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 1 and dashed[0].get_ydata()[0] == 0.35  # near the data: drawn
     assert "n = 1 per variant" in bars.get_title()
+
+
+CHANCE = 0.9  # 10 classes
+
+
+def with_train_error(df: pd.DataFrame, train: dict[str, float]) -> pd.DataFrame:
+    return df.assign(train_error=df["variant"].map(train))
+
+
+@pytest.mark.parametrize(("good", "bad", "train", "reason"), [
+    # FractalNet with drop-path at the quick budget: near chance at evaluation
+    ([0.12, 0.13, 0.125], [0.82, 0.81, 0.83], None, "of chance (0.900)"),
+    # its pilot: training learned (0.635), evaluation kept 9% of it
+    ([0.12, 0.13, 0.125], [0.70, 0.71, 0.72], {"good": 0.15, "bad": 0.30},
+     "kept 32% of what training learned"),
+])
+def test_a_pair_with_a_variant_that_did_not_learn_is_not_comparable(good, bad, train, reason):
+    df = frame({"good": good, "bad": bad})
+    if train:
+        df = with_train_error(df, train)
+    for pair in (("good", "bad"), ("bad", "good")):  # reproduced and contradicted alike
+        s = summarize(df, pairs=(pair,), chance=CHANCE)
+        row = s.claim.iloc[0]
+        assert row["verdict"] == "not comparable", row
+        assert row["not_learned"].startswith("bad: ") and reason in row["not_learned"]
+        assert s.verdict == "not comparable at this budget"
+        assert "not comparable at this budget (bad: " in reading(row, "val_error")
+        assert row["p"] < 0.05  # the test's figures stay beside the verdict
+
+
+@pytest.mark.parametrize(("good", "worse", "train"), [
+    ([0.12, 0.13, 0.125], [0.20, 0.21, 0.22], None),  # both learned
+    ([0.60, 0.61, 0.62], [0.67, 0.68, 0.69], None),  # poorly (ShuffleNet g=3: 75% of chance)
+    ([0.12, 0.13, 0.125], [0.20, 0.21, 0.22], {"good": 0.01, "worse": 0.02}),  # overfitting
+    ([0.12, 0.13, 0.125], [0.20, 0.21, 0.22], {"good": 0.25, "worse": 0.30}),  # 2 epochs
+    ([0.12, 0.13, 0.125], [0.85, 0.86, 0.87], None),  # no chance level: no check
+])
+def test_variants_that_learned_keep_their_verdict(good, worse, train):
+    df = frame({"good": good, "worse": worse})
+    if train:
+        df = with_train_error(df, train)
+    chance = None if worse[0] > 0.8 else CHANCE
+    s = summarize(df, pairs=(("good", "worse"),), chance=chance)
+    assert s.claim.iloc[0]["verdict"] == "reproduced" and s.verdict == "reproduced"
+
+
+def test_training_error_as_the_metric_is_checked_against_chance_only():
+    """plain_vs_residual's claim is about training error: a deep plain net that trains badly
+    (0.50, 56% of chance) is the claim, not a failure of the budget."""
+    df = frame({"res": [0.18, 0.19, 0.185], "plain": [0.50, 0.51, 0.49]})
+    df = df.rename(columns={"val_error": "train_error"})
+    s = summarize(df, "train_error", pairs=(("res", "plain"),), chance=CHANCE)
+    assert s.claim.iloc[0]["verdict"] == "reproduced"
