@@ -1,5 +1,6 @@
 """Matplotlib figures (PNG): error vs cost with the Pareto front, learning curves with
-confidence bands, error EDFs per design space, ablation bars with confidence intervals."""
+confidence bands, error EDFs per design space, each variant's seeds beside its mean and interval,
+and an estimation plot of each claim pair."""
 
 from __future__ import annotations
 
@@ -132,20 +133,91 @@ def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
     return _save(fig, path)
 
 
-def ablation_bars(summary: Summary, path: Path, chance: float | None = None) -> Path:
-    """Mean of each variant with its confidence interval (where n >= 2); chance dashed."""
+def variant_values(summary: Summary, trials: pd.DataFrame, path: Path,
+                   chance: float | None = None) -> Path:
+    """Each variant's seeds as dots, beside its mean and confidence interval (where n >= 2);
+    chance dashed. Bars from zero would hide differences of a few points; the dots show the
+    spread the interval summarises."""
     v = summary.variants
+    metric = summary.metric
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     if not v.empty:
-        ax.bar(v["variant"], v["mean"], yerr=_interval(v), capsize=4, color="C0")
-        ax.tick_params(axis="x", rotation=30, labelsize=8)
+        ok = trials[(trials["status"] == "ok")] if "status" in trials else trials
+        for i, variant in enumerate(v["variant"]):
+            values = ok.loc[ok["variant"] == variant, metric].dropna().to_numpy()
+            offsets = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0.0]
+            ax.plot(i - 0.15 + np.asarray(offsets), values, "o", color="C0", alpha=0.6,
+                    markersize=4, label="a seed" if i == 0 else None)
+        x = np.arange(len(v)) + 0.15
+        ax.errorbar(x, v["mean"], yerr=_interval(v), fmt="D", color="C3", capsize=4,
+                    label=f"mean, {int(summary.confidence * 100)}% CI")
+        ax.set_xticks(np.arange(len(v)), v["variant"], rotation=30, fontsize=8, ha="right")
     _chance(ax, chance)
-    if chance is not None:
-        ax.legend(fontsize=8)
-    ax.set_ylabel(summary.metric)
-    ax.set_title(f"{summary.metric} by variant (mean, {int(summary.confidence * 100)}% CI; "
-                 f"{n_text(v['n'] if not v.empty else [])})")
+    ax.legend(fontsize=8)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} by variant ({n_text(v['n'] if not v.empty else [])})")
     return _save(fig, path)
+
+
+def claim_estimation(summary: Summary, trials: pd.DataFrame, path: Path) -> Path | None:
+    """An estimation plot per claim pair (better - worse, negative agrees with the claim):
+    each seed's paired difference as a dot, the mean and its interval, zero, the band inside
+    which the paired test at the pair's level and n leaves it undecided (its decision
+    boundary), and the effect the run could detect at 80% power; the verdict in the label.
+    None when the study has no claim pair."""
+    claim = summary.claim
+    if claim.empty:
+        return None
+    metric = summary.metric
+    scale, unit = (100.0, "points") if metric.endswith("_error") else (1.0, "")
+    ok = trials[trials["status"] == "ok"] if "status" in trials else trials
+    wide = ok.pivot_table(index="seed", columns="variant", values=metric, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(9.6, 1.4 + 0.9 * len(claim)))
+    labels = []
+    for i, row in enumerate(claim.itertuples()):
+        y = len(claim) - 1 - i
+        both = wide[[row.better, row.worse]].dropna() if {row.better, row.worse} <= set(
+            wide.columns) else pd.DataFrame()
+        diffs = (both[row.better] - both[row.worse]).to_numpy() * scale
+        jitter = np.linspace(-0.15, 0.15, len(diffs)) if len(diffs) > 1 else np.zeros(len(diffs))
+        ax.plot(diffs, y + 0.2 + jitter * 0.5, "o", color="C0", alpha=0.6, markersize=4,
+                label="a seed's difference" if i == 0 else None)
+        mean = row.mean_diff * scale
+        if np.isfinite(row.ci_low):
+            ax.errorbar([mean], [y], xerr=[[mean - row.ci_low * scale],
+                                           [row.ci_high * scale - mean]],
+                        fmt="D", color="C3", capsize=4, label="mean, interval" if i == 0 else None)
+        boundary = _decision_boundary(row)
+        if np.isfinite(boundary):
+            ax.fill_betweenx([y - 0.35, y + 0.45], -boundary * scale, boundary * scale,
+                             color="grey", alpha=0.15,
+                             label="undecided (p >= level at this n and spread)"
+                             if i == 0 else None)
+        mde = getattr(row, "mde", np.nan)
+        if np.isfinite(mde):
+            for sign in (-1, 1):
+                ax.plot([sign * mde * scale] * 2, [y - 0.35, y + 0.45], ":", color="C2",
+                        label="detectable at 80% power" if i == 0 and sign < 0 else None)
+        labels.append(f"{row.better} vs {row.worse}\n{row.verdict} (n={row.n})")
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(range(len(claim) - 1, -1, -1), labels, fontsize=8)
+    ax.set_ylim(-0.6, len(claim) - 0.4)
+    ax.set_xlabel(f"{metric}: better - worse{f' ({unit})' if unit else ''}; "
+                  "negative agrees with the claim")
+    ax.set_title("claim check: paired differences by seed", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data
+    return _save(fig, path)
+
+
+def _decision_boundary(row) -> float:
+    """The smallest |mean difference| the pair's paired t-test calls significant at its level,
+    n and spread (sd of the differences); NaN for Welch's test or too few seeds."""
+    from scipy import stats
+
+    n, sd, level = row.n, getattr(row, "sd", np.nan), getattr(row, "level", np.nan)
+    if getattr(row, "test", "") != "paired t" or not n or n < 2 or not np.isfinite(sd):
+        return np.nan
+    return float(stats.t.ppf(1 - level / 2, n - 1) * sd / np.sqrt(n))
 
 
 def _save(fig, path: Path) -> Path:

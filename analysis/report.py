@@ -140,13 +140,15 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
         figures = [
-            plots.ablation_bars(summary, staging / "ablation.png", chance),
+            plots.claim_estimation(summary, trials, staging / "claim.png"),
+            plots.variant_values(summary, trials, staging / "variants.png", chance),
             plots.learning_curves(history, staging / "learning_curves.png", summary.metric,
                                   chance=chance),
             plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance),
             plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance),
             plots.error_edf(trials, staging / "error_edf.png", summary.metric),
         ]
+        figures = [f for f in figures if f is not None]  # no claim pair: no estimation plot
         text = _markdown(name, study, summary, trials, figures)
         (staging / "report.md").write_text(text)
         (staging / "report.html").write_text(self_contained_html(text, staging, name))

@@ -104,19 +104,20 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     report = write_report("width_vs_depth", tmp_path / "reports")
     text = report.read_text()
     for expected in ("Zagoruyko", "Paired differences", "Claim check", "Verdict at this budget",
-                     "![ablation](ablation.png)", "wrn=10-2"):
+                     "![variants](variants.png)", "![claim](claim.png)", "wrn=10-2"):
         assert expected in text
-    for png in ("ablation", "learning_curves", "error_vs_macs", "error_vs_params", "error_edf"):
+    for png in ("claim", "variants", "learning_curves", "error_vs_macs", "error_vs_params",
+                "error_edf"):
         data = (report.parent / f"{png}.png").read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 5000
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlruns.db'}")
     exp = client.get_experiment_by_name("width_vs_depth")
     parent = client.search_runs([exp.experiment_id], "tags.`atlas.role` = 'parent'")[0]
     logged = {f.path for f in client.list_artifacts(parent.info.run_id, "report")}
-    assert {"report/report.md", "report/report.html", "report/ablation.png"} <= logged
+    assert {"report/report.md", "report/report.html", "report/claim.png"} <= logged
     html = (report.parent / "report.html").read_text()  # one page: the figures inlined
-    assert "<table>" in html and html.count('src="data:image/png;base64,') == 5
-    assert 'src="ablation.png"' not in html
+    assert "<table>" in html and html.count('src="data:image/png;base64,') == 6
+    assert 'src="claim.png"' not in html
     parent = client.get_run(parent.info.run_id)  # the parent shows the results in the UI
     assert parent.data.tags["atlas.verdict"] in text
     assert parent.data.metrics["wrn_10-2/n"] == 2 and "wrn_10-2/ci_low" in parent.data.metrics
@@ -186,10 +187,35 @@ def test_plots_carry_information_at_one_seed_and_one_epoch(figures):
     curves = figures.learning_curves(history, "x.png", chance=0.9).axes[0]
     assert {t.get_text() for t in curves.texts} >= {"0.200", "0.300"}  # one epoch: the values
 
-    bars = figures.ablation_bars(summary, "x.png", chance=0.35).axes[0]
-    dashed = [line for line in bars.get_lines() if line.get_linestyle() == "--"]
+    values = figures.variant_values(summary, df, "x.png", chance=0.35).axes[0]
+    dashed = [line for line in values.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 1 and dashed[0].get_ydata()[0] == 0.35  # near the data: drawn
-    assert "n = 1 per variant" in bars.get_title()
+    assert "n = 1 per variant" in values.get_title()
+    assert figures.claim_estimation(summary, df, "x.png") is None  # no claim pair, no plot
+
+
+def test_the_estimation_plot_shows_each_seed_the_interval_and_what_decides(figures):
+    rng = np.random.default_rng(3)
+    base = rng.normal(0.30, 0.01, 5)
+    df = frame({"good": list(base - 0.02 + rng.normal(0, 0.004, 5)), "base": list(base)})
+    summary = summarize(df, pairs=(("good", "base"),))
+    row = summary.claim.iloc[0]
+    ax = figures.claim_estimation(summary, df, "x.png").axes[0]
+    seeds = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    expected = (df[df.variant == "good"].val_error.to_numpy()
+                - df[df.variant == "base"].val_error.to_numpy()) * 100
+    np.testing.assert_allclose(sorted(seeds[0].get_xdata()), sorted(expected))  # in points
+    mean = [line for line in ax.get_lines() if line.get_marker() == "D"]
+    assert mean[0].get_xdata()[0] == pytest.approx(row["mean_diff"] * 100)
+    mde = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert sorted(line.get_xdata()[0] for line in mde) == pytest.approx(
+        [-row["mde"] * 100, row["mde"] * 100])
+    band = ax.collections[-1].get_paths()[0].vertices[:, 0]  # the undecided band
+    boundary = stats.t.ppf(1 - row["level"] / 2, row["n"] - 1) * row["sd"] / math.sqrt(row["n"])
+    assert max(band) == pytest.approx(boundary * 100) and min(band) == pytest.approx(
+        -boundary * 100)
+    assert abs(row["mean_diff"]) > boundary  # reproduced: the mean lies outside the band
+    assert "reproduced (n=5)" in ax.get_yticklabels()[0].get_text()
 
 
 CHANCE = 0.9  # 10 classes

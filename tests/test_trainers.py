@@ -39,7 +39,7 @@ def results(history):
     ("milestones", (1.5,)), ("gamma", 0.0), ("warmup_epochs", 10), ("label_smoothing", 1.0),
     ("crop_padding", -1), ("erasing", 1.5), ("precision", "fp8"), ("aux_weights", (-1.0,)),
     ("val_fraction", 1.0), ("max_train_images", 0), ("threads", 0), ("time_limit_s", 0),
-    ("seed", -1), ("epochs", 2.5), ("flip", "yes"), ("lr", "fast"),
+    ("seed", -1), ("epochs", 2.5), ("flip", "yes"), ("lr", "fast"), ("precise_bn", -1),
 ])
 def test_recipe_rejects_bad_values_naming_field_and_value(field, value):
     with pytest.raises(ValueError) as e:
@@ -443,3 +443,52 @@ def test_auto_precision_follows_the_cpu_flags(monkeypatch):
     assert contract.cpuinfo_has_bf16("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16\n")
     assert contract.cpuinfo_has_bf16("flags\t: fpu amx_bf16 amx_tile\n")
     assert not contract.cpuinfo_has_bf16("flags\t: fpu avx2 avx512f avx512bw\n")
+
+
+# ---- precise BatchNorm --------------------------------------------------------------------
+
+
+def _batch_norms(run: T._Run) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [m for m in run.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def test_precise_bn_is_the_plain_average_over_batches_of_the_evaluated_net():
+    """Recomputed statistics: the mean over the batches of each BatchNorm's batch mean, taken
+    with the net as evaluated (here: drop-path off, so every residual branch counts)."""
+    recipe = FAST.replace(precise_bn=3)
+    run = _run(recipe, net=TINY.replace(drop_path=0.9))
+    run.train_epoch()
+    first = _batch_norms(run)[0]
+    seen = []
+    hook = first.register_forward_hook(lambda m, inp, out: seen.append(
+        inp[0].float().mean(dim=(0, 2, 3))))
+    run.recompute_batch_norm(epoch=1)
+    hook.remove()
+    assert len(seen) == 3 and not first.training and not run.model.training
+    torch.testing.assert_close(first.running_mean, torch.stack(seen).mean(0), rtol=1e-4,
+                               atol=1e-5)
+    assert first.momentum == 0.1 and int(first.num_batches_tracked) == 3
+    # evaluation saw no drop-path: recomputing again gives the same statistics
+    before = [m.running_var.clone() for m in _batch_norms(run)]
+    run.recompute_batch_norm(epoch=1)
+    for m, v in zip(_batch_norms(run), before, strict=True):
+        torch.testing.assert_close(m.running_var, v)
+
+
+def test_precise_bn_changes_evaluation_only():
+    """On or off, training draws the same batches and augmentations (the statistics' batches
+    come from a generator of their own): the training curve is identical, the evaluation is
+    not, for a net whose training and evaluated forms differ."""
+    net = TINY.replace(drop_path=0.5)
+    recipe = FAST.replace(crop_padding=2, flip=True)
+    off = train(net, recipe, data=DATA)
+    on = train(net, recipe.replace(precise_bn=4), data=DATA)
+    assert [h["train_loss"] for h in on["history"]] == [h["train_loss"] for h in off["history"]]
+    assert [h["val_loss"] for h in on["history"]] != [h["val_loss"] for h in off["history"]]
+
+
+def test_precise_bn_off_leaves_every_trial_key_as_it_was():
+    from trainers.contract import training_identity
+
+    assert "precise_bn" not in training_identity(Recipe())
+    assert training_identity(Recipe(precise_bn=8))["precise_bn"] == 8

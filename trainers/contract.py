@@ -29,6 +29,11 @@ RUN_ONLY_FIELDS = ("time_limit_s", "threads")
 """Recipe fields a resumed run may change: they decide how long and on how many cores, not
 what is trained."""
 
+NEUTRAL_LATER_FIELDS = {"precise_bn": 0}
+"""Recipe fields added after studies were stored, with the value that trains as before they
+existed: left out of the training identity at that value, so the keys of trials trained before
+them stay the same (a rerun still finds what finished)."""
+
 SMALL_INPUT_MAX_PX = 64
 """Images at most this many pixels high and wide get the small-image stem by default
 (Recipe.small_input=None)."""
@@ -124,4 +129,5 @@ def cpuinfo_has_bf16(cpuinfo: str) -> bool:
 def training_identity(recipe: Recipe) -> dict[str, Any]:
     """The recipe's fields that change what is trained (RUN_ONLY_FIELDS left out): two runs
     with equal identities (and equal point and data) train the same thing."""
-    return {k: v for k, v in recipe.to_dict().items() if k not in RUN_ONLY_FIELDS}
+    return {k: v for k, v in recipe.to_dict().items()
+            if k not in RUN_ONLY_FIELDS and NEUTRAL_LATER_FIELDS.get(k, ...) != v}

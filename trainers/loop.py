@@ -236,6 +236,37 @@ class _Run:
         return loss_sum / self.steps, errors / (self.steps * bs), lr
 
     @torch.no_grad()
+    def recompute_batch_norm(self, epoch: int) -> None:
+        """Precise BatchNorm (Recipe.precise_bn): every BatchNorm's running mean and variance
+        recomputed as the plain average over that many training batches (un-augmented, as
+        evaluation sees images), with the network in eval mode (drop-path, dropout and column
+        dropping off) but its BatchNorms in train mode. The batches come from a generator of
+        their own, so training draws the same batches and augmentations with it on or off."""
+        r = self.recipe
+        norms = [m for m in self.model.modules()
+                 if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        batches = min(r.precise_bn, len(self.train_y) // r.batch_size)
+        if not norms or batches == 0:
+            return
+        gen = torch.Generator(device=self.dev).manual_seed(r.seed * 1_000_003 + epoch)
+        perm = torch.randperm(len(self.train_y), generator=gen, device=self.dev)
+        momenta = [m.momentum for m in norms]
+        self.model.eval()
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the batches, not a moving one
+            m.train()
+        try:
+            for b in range(batches):
+                idx = perm[b * r.batch_size:(b + 1) * r.batch_size]
+                with self.autocast():
+                    self.forward(self.prepare(self.train_x[idx], training=False))
+        finally:
+            for m, momentum in zip(norms, momenta, strict=True):
+                m.momentum = momentum
+            self.model.eval()
+
+    @torch.no_grad()
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
         """(cross-entropy, error rate) in eval mode (drop-path and aux heads off); NaN if empty.
 
@@ -280,6 +311,8 @@ class _Run:
             train_s = time.perf_counter() - t0
             val_loss = val_error = math.nan
             if math.isfinite(train_loss):
+                if r.precise_bn:  # before this epoch's evaluations and its checkpoint
+                    self.recompute_batch_norm(epoch)
                 val_loss, val_error = self.evaluate(self.val_x, self.val_y)
             speeds.append(self.steps * r.batch_size / train_s)
             metrics = {

@@ -53,6 +53,12 @@ class Recipe:
     crop_padding: int = 4
     flip: bool = True  # random horizontal flip, p = 0.5
     erasing: float = 0.0  # random erasing probability (Zhong et al. 2020); 0 = off
+    # Precise BatchNorm (pycls): before each evaluation, every BatchNorm's running mean and
+    # variance are recomputed over this many training batches, with the network as it is
+    # evaluated (no drop-path, every column joined) and only the BatchNorms in train mode.
+    # Where training and evaluation networks differ, the running statistics of the thinned
+    # training nets do not describe the evaluated one. 0 = off.
+    precise_bn: int = 0
     # Speed. channels_last / cudnn_benchmark None = automatic (see trainers.loop).
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     channels_last: bool | None = None
@@ -81,6 +87,8 @@ class Recipe:
         for name in ("momentum", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 _bad(self, name, "must be in [0, 1)")
+        if self.precise_bn < 0:
+            _bad(self, "precise_bn", "must be a number of batches >= 0 (0 = off)")
         if not 0.0 <= self.erasing <= 1.0:
             _bad(self, "erasing", "must be a probability in [0, 1]")
         if self.nesterov and self.momentum == 0:
