@@ -141,7 +141,8 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     trained_to = time.time()
     final = {k: result[k] for k in FINAL_METRICS if k in result}
     final["startup_s"] = process_s + (result.get("setup_s") or 0.0) + _since(entered, result)
-    final["worker_rss_mb"] = resident_mb()
+    release_freed_memory()
+    final["worker_rss_mb"] = resident_mb()  # what this worker keeps between trials
     watchdog.exit_if_orphaned(job.driver)
     run.tag({schema.DEVICE: str(result.get("device", "")),
              schema.PRECISION: str(result.get("precision", "")),
@@ -225,6 +226,24 @@ def resident_mb() -> float:
     except (OSError, IndexError, ValueError):
         return math.nan
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def release_freed_memory() -> None:
+    """Give what the finished trial freed back to the system (glibc's malloc_trim; nothing
+    elsewhere), so a worker between trials, or training a small net, does not hold the largest
+    net's memory: two workers' largest trials need not coincide to count together."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc
+        trim = None
+    if trim is not None:
+        trim(0)
 
 
 def _checkpoint_dir(job: Job, key: str) -> Path:
