@@ -176,8 +176,11 @@ def claim_estimation(summary: Summary, trials: pd.DataFrame, path: Path) -> Path
     labels = []
     for i, row in enumerate(claim.itertuples()):
         y = len(claim) - 1 - i
-        both = wide[[row.better, row.worse]].dropna() if {row.better, row.worse} <= set(
-            wide.columns) else pd.DataFrame()
+        if not {row.better, row.worse} <= set(wide.columns):
+            continue
+        both = wide[[row.better, row.worse]].dropna()
+        # the seeds the verdict used: a sequential design decides at its first deciding round
+        both = both[both.index < summary.design.looks[int(row.look)]]
         diffs = (both[row.better] - both[row.worse]).to_numpy() * scale
         jitter = np.linspace(-0.15, 0.15, len(diffs)) if len(diffs) > 1 else np.zeros(len(diffs))
         ax.plot(diffs, y + 0.2 + jitter * 0.5, "o", color="C0", alpha=0.6, markersize=4,

@@ -37,14 +37,20 @@ class Summary:
         from the claim rows."""
         if self.claim.empty:
             return "untested"
-        verdicts = set(self.claim["verdict"])
-        if verdicts == {"reproduced"}:
-            return "reproduced"
-        if "contradicted" in verdicts:
-            return "contradicted"
-        if verdicts == {NOT_COMPARABLE}:
+        verdicts = list(self.claim["verdict"])
+        comparable = set(verdicts) - {NOT_COMPARABLE}
+        if not comparable:
             return f"{NOT_COMPARABLE} at this budget"
-        return "inconclusive"
+        if comparable == {"reproduced"}:
+            verdict = "reproduced"
+        elif "contradicted" in comparable:
+            verdict = "contradicted"
+        else:
+            verdict = "inconclusive"
+        if NOT_COMPARABLE in verdicts:  # said, so no reader takes it for every pair's verdict
+            verdict += (f" where comparable; {verdicts.count(NOT_COMPARABLE)} pair(s) "
+                        f"{NOT_COMPARABLE} at this budget")
+        return verdict
 
 
 def mean_ci(values, confidence: float = 0.95,

@@ -65,12 +65,12 @@ def init_arguments() -> dict:
            # which driver a worker serves (its watchdog has it from the Job; this names it
            # in the process's environment, for `ps e` and the tests)
            "ATLAS_DRIVER": liveness.identity(),
-           # Tune runs each trial on a new thread of a reused worker. glibc gives a new thread
-           # a finished thread's malloc arena only while the process is under its arena limit
-           # (8 per core); a Ray worker's own threads pass that on a small machine, and from
-           # then on each trial thread is handed the next arena in turn, which keeps what its
-           # trial freed: the worker grew with every trial. With two arenas every trial's
-           # memory is reused (tests/test_worker_memory.py).
+           # Tune runs each trial on a new thread of a reused worker. Past glibc's arena limit
+           # (8 per core, which a Ray worker's own threads reach on a small machine) a new
+           # thread shares an arena in turn, and a shared arena never returns to the free list
+           # a later thread would take it from: each trial landed in another arena, which kept
+           # what its trial freed, and the worker grew with every trial. With two arenas every
+           # trial's memory is reused (tests/test_worker_memory.py).
            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
         return {"address": address, "runtime_env": {"env_vars": env}, "log_to_driver": False}

@@ -27,7 +27,7 @@ from .trial import Job
 class PairDecision:
     better: str
     worse: str
-    verdict: str  # reproduced / contradicted / inconclusive
+    verdict: str  # reproduced / contradicted / inconclusive / not comparable
     mean_diff: float
     decided: bool
 

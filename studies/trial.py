@@ -8,6 +8,7 @@ closed FAILED with the status and reason, and the study goes on.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -103,7 +104,8 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     done = tracking.finished_trial(client, job.experiment_id, key)
     if done is not None:  # finished already (an earlier invocation, or a point sampled again):
         # report, don't retrain; a pruned or failed one has no error to report but the worst
-        tune.report({**worst, **done, "reused": 1})
+        known = {k: v for k, v in done.items() if not (isinstance(v, float) and math.isnan(v))}
+        tune.report({**worst, **known, "reused": 1})
         return
 
     run = _open_run(client, job, params, net, recipe, key)
@@ -135,6 +137,7 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
         watchdog.exit_if_orphaned(job.driver)
         run.finish({}, status, reason, details=traceback.format_exc())
         _free_accelerator_memory()
+        release_freed_memory()
         tune.report({**_cost_or_nothing(job, net, recipe), **worst, "status": status,
                      "reason": reason, "mlflow_run_id": run.run_id, schema.TRIAL_FINISHED: 1})
         return
@@ -232,18 +235,23 @@ def release_freed_memory() -> None:
     """Give what the finished trial freed back to the system (glibc's malloc_trim; nothing
     elsewhere), so a worker between trials, or training a small net, does not hold the largest
     net's memory: two workers' largest trials need not coincide to count together."""
-    import ctypes
-    import ctypes.util
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):  # not glibc
-        trim = None
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the C library this process already runs
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 def _checkpoint_dir(job: Job, key: str) -> Path:

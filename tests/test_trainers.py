@@ -454,25 +454,42 @@ def _batch_norms(run: T._Run) -> list[nn.modules.batchnorm._BatchNorm]:
 
 def test_precise_bn_is_the_plain_average_over_batches_of_the_evaluated_net():
     """Recomputed statistics: the mean over the batches of each BatchNorm's batch mean, taken
-    with the net as evaluated (here: drop-path off, so every residual branch counts)."""
+    with the net as evaluated (drop-path off, so every residual branch counts)."""
     recipe = FAST.replace(precise_bn=3)
     run = _run(recipe, net=TINY.replace(drop_path=0.9))
     run.train_epoch()
-    first = _batch_norms(run)[0]
-    seen = []
-    hook = first.register_forward_hook(lambda m, inp, out: seen.append(
-        inp[0].float().mean(dim=(0, 2, 3))))
+    norms = _batch_norms(run)
+    seen: dict[int, list[torch.Tensor]] = {0: [], len(norms) - 1: []}
+    hooks = [norms[i].register_forward_hook(
+        lambda m, inp, out, i=i: seen[i].append(inp[0].float().mean(dim=(0, 2, 3))))
+        for i in seen]
     run.recompute_batch_norm(epoch=1)
-    hook.remove()
-    assert len(seen) == 3 and not first.training and not run.model.training
-    torch.testing.assert_close(first.running_mean, torch.stack(seen).mean(0), rtol=1e-4,
-                               atol=1e-5)
-    assert first.momentum == 0.1 and int(first.num_batches_tracked) == 3
-    # evaluation saw no drop-path: recomputing again gives the same statistics
-    before = [m.running_var.clone() for m in _batch_norms(run)]
+    for hook in hooks:
+        hook.remove()
+    for i, means in seen.items():  # the stem's BatchNorm and the last block's
+        assert len(means) == 3
+        torch.testing.assert_close(norms[i].running_mean, torch.stack(means).mean(0),
+                                   rtol=1e-4, atol=1e-5)
+        assert norms[i].momentum == 0.1 and int(norms[i].num_batches_tracked) == 3
+    assert not run.model.training and not any(m.training for m in norms)
+    # recomputing again gives the same statistics (nothing was left in train mode)
+    before = [m.running_var.clone() for m in norms]
     run.recompute_batch_norm(epoch=1)
-    for m, v in zip(_batch_norms(run), before, strict=True):
+    for m, v in zip(norms, before, strict=True):
         torch.testing.assert_close(m.running_var, v)
+    # the last BatchNorm's input is one drop-path changes: the evaluated net's differs from
+    # the thinned training net's on the same images
+    x = run.prepare(run.train_x[:32], training=False)
+    inputs = []
+    hook = norms[-1].register_forward_hook(lambda m, inp, out: inputs.append(inp[0].clone()))
+    with torch.no_grad():
+        run.model.eval()
+        run.model(x)
+        run.model.train()
+        torch.manual_seed(0)
+        run.model(x)
+    hook.remove()
+    assert not torch.allclose(inputs[0], inputs[1])
 
 
 def test_precise_bn_changes_evaluation_only():

@@ -240,17 +240,19 @@ class _Run:
         """Precise BatchNorm (Recipe.precise_bn): every BatchNorm's running mean and variance
         recomputed as the plain average over that many training batches (un-augmented, as
         evaluation sees images), with the network in eval mode (drop-path, dropout and column
-        dropping off) but its BatchNorms in train mode. The batches come from a generator of
-        their own, so training draws the same batches and augmentations with it on or off."""
+        dropping off) but its BatchNorms in train mode. BatchNorms the evaluated net does not
+        run (auxiliary heads) keep their statistics. The batches come from a generator of
+        their own, so training draws the same batches and augmentations with it on or off; the
+        pass runs the model eagerly (a compiled model would recompile for these modes)."""
         r = self.recipe
         norms = [m for m in self.model.modules()
                  if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
         batches = min(r.precise_bn, len(self.train_y) // r.batch_size)
         if not norms or batches == 0:
             return
-        gen = torch.Generator(device=self.dev).manual_seed(r.seed * 1_000_003 + epoch)
+        gen = torch.Generator(device=self.dev).manual_seed((r.seed * 1_000_003 + epoch) % 2**63)
         perm = torch.randperm(len(self.train_y), generator=gen, device=self.dev)
-        momenta = [m.momentum for m in norms]
+        kept = [(m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in norms]
         self.model.eval()
         for m in norms:
             m.reset_running_stats()
@@ -260,10 +262,12 @@ class _Run:
             for b in range(batches):
                 idx = perm[b * r.batch_size:(b + 1) * r.batch_size]
                 with self.autocast():
-                    self.forward(self.prepare(self.train_x[idx], training=False))
+                    self.model(self.prepare(self.train_x[idx], training=False))
         finally:
-            for m, momentum in zip(norms, momenta, strict=True):
+            for m, (momentum, state) in zip(norms, kept, strict=True):
                 m.momentum = momentum
+                if int(m.num_batches_tracked) == 0:  # not run by the evaluated net
+                    m.load_state_dict(state)
             self.model.eval()
 
     @torch.no_grad()
