@@ -92,3 +92,4 @@ def short_recipe(train_images: int, **changes) -> dict:
 
 # Where the quick budgets' pilots ran.
 CPU_PILOT = "2-core Intel Xeon (AMX), bf16"
+EPYC_PILOT = "2-core AMD EPYC, bf16"
