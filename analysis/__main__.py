@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from studies import find_study
+from studies import checks, find_study
 
 from .report import (
     grid_order,
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     calibrate.add_argument("--condition", help="as for summary")
     args = parser.parse_args(argv)
     try:
+        if args.command in ("report", "calibrate"):  # before any run is read
+            checks.writable_folder(Path(args.out), "--out", "--out")
         if args.command == "summary":
             summary, trials, _ = study_summary(args.name, condition=args.condition)
             print(summary_markdown(summary, grid_order(find_study(args.name), trials), trials))

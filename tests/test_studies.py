@@ -373,6 +373,23 @@ def test_analysis_without_runs_is_one_line_exit_2_and_writes_nothing(argv, messa
     assert list(workdir.iterdir()) == []  # no empty store created by a command that reads
 
 
+@pytest.mark.parametrize("command", ["report", "calibrate"])
+@pytest.mark.parametrize("out, message", [
+    ("afile", "is a file, not a folder; set --out to a folder"),
+    ("afile/sub", "is a file, not a folder; set --out to a folder"),
+    ("/proc/atlas-reports", "is not writable"),
+])
+def test_an_unusable_out_folder_is_one_line_exit_2(command, out, message, workdir, capsys):
+    from analysis.__main__ import main as analysis_main
+
+    (workdir / "afile").write_text("")
+    out = out if out.startswith("/") else str(workdir / out)
+    assert analysis_main([command, "width_vs_depth", "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out ") and message in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in workdir.iterdir()) == ["afile"]
+
+
 HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas", "scipy.stats", "statsmodels")
 
 
