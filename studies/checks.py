@@ -190,8 +190,44 @@ def ray_address(address: str | None) -> None:
         port = None
     if not url.hostname or port is None:
         raise ValueError(f"RAY_ADDRESS={address!r} is not host:port (e.g. 127.0.0.1:6379)")
-    reachable(url.hostname, port, f"Ray cluster at RAY_ADDRESS {address}",
-              "start it (ray start --head) or unset RAY_ADDRESS to run on this machine")
+    what = f"Ray cluster at RAY_ADDRESS {address}"
+    fix = "start it (ray start --head) or unset RAY_ADDRESS to run on this machine"
+    reachable(url.hostname, port, what, fix)
+    if os.environ.get("RAY_USE_TLS", "0") in ("0", ""):  # with TLS, the handshake comes first
+        answer = http2_answer(url.hostname, port)
+        if answer is not None:
+            raise ValueError(f"{what}: something listens there but is not Ray ({answer}); "
+                             "use the address `ray start --head` printed, or unset RAY_ADDRESS "
+                             "to run on this machine")
+
+
+# An HTTP/2 client's connection preface and an empty SETTINGS frame (RFC 9113, 3.4 and 6.5).
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def http2_answer(host: str, port: int) -> str | None:
+    """None when host:port answers as a gRPC server does (Ray's GCS and its client server
+    speak gRPC: HTTP/2, whose server replies to a client's preface with a SETTINGS frame), else
+    what it did instead. Ray itself would wait minutes on a port where something else listens."""
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S) as conn:
+            conn.sendall(_HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                chunk = conn.recv(9 - len(head))
+                if not chunk:
+                    break
+                head += chunk
+    except TimeoutError:
+        return f"no answer within {CONNECT_TIMEOUT_S:g} s"
+    except OSError as e:
+        return f"the connection failed: {e.strerror or e}"
+    if len(head) == 9 and head[3] == 4:  # a frame of type SETTINGS
+        return None
+    if not head:
+        return "it closed the connection"
+    shown = head.split(b"\r\n")[0].decode("ascii", "replace")
+    return f"it answered {shown!r}"
 
 
 def machine_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:

@@ -150,6 +150,63 @@ def test_outside_input_is_refused_in_one_line_before_anything_runs(
     assert snapshot(data) == data_before  # no data copied before the refusal
 
 
+@pytest.fixture
+def not_ray():
+    """A port where something other than Ray listens: `behaviour` picks what it does with a
+    connection (answers as an HTTP/1 server, closes it, or says nothing)."""
+    import socket
+    import threading
+
+    servers = []
+
+    def start(behaviour: str) -> str:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve():
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:  # closed at the end of the test
+                    return
+                if behaviour == "http":
+                    conn.recv(1024)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                if behaviour != "silent":
+                    conn.close()
+                else:
+                    servers.append(conn)  # held open, never answered
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"127.0.0.1:{server.getsockname()[1]}"
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+@pytest.mark.parametrize("behaviour", ["http", "close", "silent"])
+def test_a_ray_address_where_something_else_listens_is_refused(behaviour, not_ray, workdir,
+                                                                monkeypatch, capsys):
+    """Ray would retry for minutes (or hang) on a port where something other than its GCS
+    listens: preflight asks the port for HTTP/2 (gRPC, which Ray's GCS speaks) first."""
+    address = not_ray(behaviour)
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    started = time.monotonic()
+    assert main(["run", "width_vs_depth", *TINY]) == 2
+    assert time.monotonic() - started < HANG_S
+    err = capsys.readouterr().err
+    assert f"Ray cluster at RAY_ADDRESS {address}: something listens there but is not Ray" \
+        in err and err.count("\n") == 1, err
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_ray_clusters_address_passes_the_check(shared_ray):
+    from studies import checks
+
+    checks.ray_address(shared_ray)  # the session's Ray GCS answers as gRPC does
+
+
 def test_full_budget_without_a_gpu_is_refused_not_waited_for(workdir, monkeypatch, capsys):
     import torch
 
