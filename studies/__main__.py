@@ -276,22 +276,34 @@ def preflight(study: Study, budget_name: str) -> None:
 
 
 def _run(study: Study, budget_name: str, fresh: bool, overrides: str, clock) -> int:
+    """Run the study past preflight. Exit status: 0 it ran (a study whose every trial failed
+    or was pruned ran too: its summary says so), 1 a failure no input check could catch (one
+    line naming the stage, the traceback in a log file), 2 refused (the study is running
+    elsewhere), 130 interrupted."""
+    from .failures import EXIT_FAILED, report, stage
+    from .locations import atlas_folder
+
     with clock.phase("imports"):
         from . import runner
 
     try:
-        outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides, clock=clock)
+        try:
+            outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides,
+                                 clock=clock)
+        finally:
+            with clock.phase("shutdown"):
+                runner.shutdown()
+        with clock.phase("analysis"), stage("summarising"):  # pandas, scipy load only now
+            from analysis.report import run_end_summary
+
+            summary = run_end_summary(study, outcome["condition"])
     except runner.StudyBusy as e:
         return _usage_error(e)
     except KeyboardInterrupt:
         return 130
-    finally:
-        with clock.phase("shutdown"):
-            runner.shutdown()
-    with clock.phase("analysis"):  # pandas and scipy load only now, when they are needed
-        from analysis.report import run_end_summary
-
-        summary = run_end_summary(study, outcome["condition"])
+    except Exception as e:
+        print(report(study.name, e, atlas_folder() / "errors"), file=sys.stderr, flush=True)
+        return EXIT_FAILED
     print()
     print(summary)
     print(clock.line())

@@ -35,6 +35,7 @@ from trainers.contract import training_identity
 from trainers.data import parse as parse_data
 
 from . import checks, liveness, rounds, schema, tracking
+from .failures import stage
 from .progress import Progress
 from .ray_setup import atlas_folder, init_ray, ray_storage
 from .search_store import SearchStore
@@ -104,10 +105,11 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     with ThreadPoolExecutor(1, thread_name_prefix="atlas-store") as pool:
         opening = pool.submit(_timed, clock, "store", _open_store, study, budget_name, budget,
                               shape, fresh, overrides, out)
-        with clock.phase("ray_start"):
+        with clock.phase("ray_start"), stage("starting Ray"):
             init_ray(study)
-        client, job, plan = opening.result()
-    job = dataclasses.replace(job, parent_id=_start_parent(client, job, overrides))
+        with stage("opening the MLflow store", passthrough=(StudyBusy,)):
+            client, job, plan = opening.result()
+            job = dataclasses.replace(job, parent_id=_start_parent(client, job, overrides))
     looks = budget.seed_looks if study.kind == "ablation" else ()
     round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
                   f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
@@ -115,7 +117,8 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
           f"{budget_name}; {plan.remaining} of {plan.total} trials to run{round_note}; MLflow "
           f"{job.tracking_uri}, experiment {study.name}, parent run {job.parent_id}",
           file=out, flush=True)
-    status = _drive(client, job, plan, out, clock)
+    with stage("running the trials"):
+        status = _drive(client, job, plan, out, clock)
     # this invocation's parent, unless it was discarded as empty
     parent = tracking.latest_parent(client, job.experiment_id) or job.parent_id
     return {"parent_run_id": parent, "generation": job.generation,
