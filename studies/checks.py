@@ -120,6 +120,8 @@ def tracking_store(uri: str) -> None:
             raise ValueError(f"MLFLOW_TRACKING_URI={uri!r} has a bad port") from None
         reachable(url.hostname, port, f"tracking server {uri}",
                   "start it (mlflow server ...) or point MLFLOW_TRACKING_URI elsewhere")
+    if scheme in ("postgresql", "mysql", "mssql"):
+        database_server(uri, "MLFLOW_TRACKING_URI")
     path = _sqlite_path(uri)
     if path is not None:
         sqlite_file(path, "tracking store", "MLFLOW_TRACKING_URI")
@@ -170,12 +172,43 @@ def optuna_storage(url: str) -> None:
     except ArgumentError:
         raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r} is not a database URL; use "
                          "sqlite:///path/to/optuna.db or postgresql://...") from None
+    database_server(url, "ATLAS_OPTUNA_STORAGE")
     path = _sqlite_path(url)
     if path is not None:
         if not path.parent.is_dir():
             raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r}: folder {path.parent} does not "
                              "exist; create it or choose another")
         sqlite_file(path, "Optuna store", "ATLAS_OPTUNA_STORAGE")
+
+
+# The servers' usual ports, where a database URL names none.
+DATABASE_PORTS = {"postgresql": 5432, "mysql": 3306, "mssql": 1433}
+
+
+def database_server(url: str, setting: str) -> None:
+    """A database URL other than SQLite: its driver is installed (`make install` installs
+    PostgreSQL's, psycopg) and its server reachable. The password is never shown."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            return
+        shown = parsed.render_as_string(hide_password=True)
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError) as e:
+        raise ValueError(f"{setting}: {e}") from None
+    except ImportError as e:
+        raise ValueError(f"{setting}={shown}: no driver for {parsed.drivername} is installed "
+                         f"({e}); `make install` installs PostgreSQL's (psycopg); for "
+                         f"{backend}, pip install its driver") from None
+    port = parsed.port or DATABASE_PORTS.get(backend)
+    if port is None:
+        return
+    reachable(parsed.host or "localhost", port, f"database server of {setting}={shown}",
+              f"start it or point {setting} elsewhere")
 
 
 def ray_address(address: str | None) -> None:

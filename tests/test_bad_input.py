@@ -88,6 +88,22 @@ CASES = {
     "optuna storage folder missing": ({"ATLAS_OPTUNA_STORAGE": "sqlite:////no/such/dir/o.db"},
                                       ["nas"], "folder /no/such/dir does not exist"),
     "unwritable ATLAS_HOME": ({"ATLAS_HOME": "/proc/atlas"}, [], "ATLAS_HOME"),
+    "postgres tracking store unreachable": (
+        {"MLFLOW_TRACKING_URI": "postgresql://me:secret@127.0.0.1:9/mlflow"}, [],
+        "database server of MLFLOW_TRACKING_URI=postgresql://me:***@127.0.0.1:9/mlflow is "
+        "not reachable"),
+    "postgres Optuna store unreachable": (
+        {"ATLAS_OPTUNA_STORAGE": "postgresql://me:secret@127.0.0.1:9/optuna"}, ["nas"],
+        "database server of ATLAS_OPTUNA_STORAGE=postgresql://me:***@127.0.0.1:9/optuna"),
+    "postgres store without a port": (
+        {"ATLAS_OPTUNA_STORAGE": "postgresql://me@127.0.0.1/optuna"}, ["nas"],
+        "127.0.0.1/optuna is not reachable"),
+    "mysql store without its driver": (
+        {"MLFLOW_TRACKING_URI": "mysql://me:secret@127.0.0.1:9/mlflow"}, [],
+        "no driver for mysql is installed (No module named 'MySQLdb')"),
+    "unknown database driver": (
+        {"ATLAS_OPTUNA_STORAGE": "postgresql+nosuch://me@127.0.0.1/optuna"}, ["nas"],
+        "ATLAS_OPTUNA_STORAGE: Can't load plugin"),
     "unreachable RAY_ADDRESS": ({"RAY_ADDRESS": "127.0.0.1:9"}, [],
                                 "Ray cluster at RAY_ADDRESS 127.0.0.1:9 is not reachable"),
     "malformed RAY_ADDRESS": ({"RAY_ADDRESS": "nonsense"}, [], "is not host:port"),
@@ -146,6 +162,7 @@ def test_outside_input_is_refused_in_one_line_before_anything_runs(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err, err
     assert err.count("\n") == 1, err
+    assert "secret" not in err  # a database URL's password is never shown
     assert snapshot(workdir) == before  # no store, no .atlas, nothing half-written
     assert snapshot(data) == data_before  # no data copied before the refusal
 
