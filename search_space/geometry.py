@@ -31,6 +31,7 @@ def _check(net: Net, shape: tuple[int, int, int], size: str) -> None:
     with torch.device("meta"):
         model = Backbone(net)
     model.eval()  # the auxiliary heads are run below, on the maps they would see
+    dropped = _count_drop_path_calls(model) if net.drop_path > 0 else None
     with torch.no_grad():
         x = _run(model.stem, torch.empty(1, *shape, device="meta"), f"stem {net.stem}", size)
         for i, stage in enumerate(model.stages):
@@ -40,6 +41,23 @@ def _check(net: Net, shape: tuple[int, int, int], size: str) -> None:
                 aux = model.aux[net.aux_after.index(i)]
                 _run(aux, x, f"aux head after stages.{i}", size, aux=True)
         _run(model.head, x, f"head {net.head}", size)
+    if dropped is not None and not dropped:  # two such points would build the same net
+        kinds = ", ".join(sorted({stage.block for stage in net.stages}))
+        raise ValueError(f"drop_path={net.drop_path} has no effect on this net: none of its "
+                         f"blocks ({kinds}) runs a residual branch it could drop; leave it at "
+                         "0")
+
+
+def _count_drop_path_calls(model: nn.Module) -> list[int]:
+    """A list that grows by one each time a drop-path module of `model` runs: whether the
+    forward pass reaches one is the modules' own answer to whether drop_path does anything."""
+    from torchvision.ops import StochasticDepth  # built already: drop_path > 0
+
+    calls: list[int] = []
+    for module in model.modules():
+        if isinstance(module, StochasticDepth):
+            module.register_forward_pre_hook(lambda *_: calls.append(1))
+    return calls
 
 
 def _run(module: nn.Module, x: torch.Tensor, where: str, size: str, aux: bool = False

@@ -214,6 +214,10 @@ class Net:
             raise ValueError(f"stem_width={self.stem_width} must be >= 1")
         if head.needs_head_width and self.head_width < 1:
             raise ValueError(f"head_width={self.head_width} must be >= 1 for head {self.head}")
+        if not head.needs_head_width and self.head_width != 0:  # a point no module differs by
+            users = ", ".join(sorted(name for name in heads if heads[name].needs_head_width))
+            raise ValueError(f"head_width={self.head_width} has no effect on head {self.head} "
+                             f"(only {users} use it); leave it at 0")
         if not 0.0 <= self.drop_path < 1.0:
             raise ValueError(f"drop_path={self.drop_path} must be in [0, 1)")
         if not 0.0 <= self.dropout < 1.0:
