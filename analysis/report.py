@@ -111,18 +111,29 @@ def summary_markdown(summary: Summary, order: list[str] = (),
     return "\n\n".join([*parts, *unfinished])
 
 
+UNFINISHED_LISTED = 12
+"""Up to this many trials that did not finish normally are listed one by one; more (a long
+search prunes and stops dozens) are counted by status, with one example each."""
+
+
 def _unfinished(trials: pd.DataFrame | None) -> list[str]:
     if trials is None or trials.empty:
         return []
     other = trials[trials["status"] != "ok"]
     if other.empty:
         return []
-    lines = []
-    for row in other.itertuples():
+
+    def line(row, prefix: str = "") -> str:
         reason = getattr(row, "reason", None)
         reason = f": {reason}" if isinstance(reason, str) and reason else ""
-        lines.append(f"- {row.variant} seed {row.seed}: {row.status}{reason}")
-    return ["Trials that did not finish normally:\n\n" + "\n".join(lines)]
+        return f"{prefix}{row.variant} seed {row.seed}: {row.status}{reason}"
+
+    if len(other) <= UNFINISHED_LISTED:
+        lines = [line(row, "- ") for row in other.itertuples()]
+    else:
+        lines = [f"- {len(group)} {status} (e.g. {line(next(group.itertuples()))})"
+                 for status, group in other.groupby("status", sort=True)]
+    return [f"Trials that did not finish normally ({len(other)}):\n\n" + "\n".join(lines)]
 
 
 def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True,

@@ -244,6 +244,7 @@ def preflight(study: Study, budget_name: str) -> None:
 
     from . import checks, tracking
     from .locations import atlas_folder, optuna_storage_url
+    from .study import variant_label
 
     try:
         study.validate(budget_name)
@@ -254,8 +255,12 @@ def preflight(study: Study, budget_name: str) -> None:
             for params in points:
                 net = study.point(params, budget_name) if params else base
                 recipe = study.trial_recipe(params, budget_name)
-                adapt(net, shape.input_size, shape.num_classes, recipe).validate(
-                    shape.input_size)
+                try:
+                    adapt(net, shape.input_size, shape.num_classes, recipe).validate(
+                        shape.input_size)
+                except ValueError as e:  # named as study.point names its own errors
+                    variant = f", variant {variant_label(params)}" if params else ""
+                    raise ValueError(f"study {study.name}{variant}: {e}") from None
                 recipe_split(recipe, shape.train)  # its batch fits its images: before the data
         checks.tracking_store(tracking.tracking_uri())
         checks.study_not_running(study.name, tracking.tracking_uri())

@@ -295,3 +295,22 @@ def test_the_estimation_plot_shows_the_seeds_the_verdict_used(figures):
     assert len(dots[0].get_xdata()) == 3 and len(dots[1].get_xdata()) == 6
     mean = [line for line in ax.get_lines() if line.get_marker() == "D"][0]
     assert mean.get_xdata()[0] == pytest.approx(np.mean(dots[0].get_xdata()))
+
+
+def test_trials_that_did_not_finish_are_listed_or_counted():
+    """A few are listed one by one; the dozens a long search prunes are counted by status."""
+    from analysis.report import UNFINISHED_LISTED, summary_markdown
+
+    ok = frame({"a": [0.1, 0.2], "b": [0.3, 0.4]})
+    few = pd.concat([ok, frame({"c": [1.0]}, status="pruned").assign(reason="MACs > max")])
+    text = summary_markdown(summarize(few), trials=few)
+    assert "Trials that did not finish normally (1):\n\n- c seed 0: pruned: MACs > max" in text
+    many = pd.concat([ok, frame({"c": [1.0] * (UNFINISHED_LISTED + 5)}, status="pruned")
+                      .assign(reason="MACs > max"),
+                      frame({"d": [1.0] * 3}, status="early_stopped").assign(reason="")])
+    text = summary_markdown(summarize(many), trials=many)
+    total = UNFINISHED_LISTED + 8
+    assert f"Trials that did not finish normally ({total}):" in text
+    assert f"- {UNFINISHED_LISTED + 5} pruned (e.g. c seed 0: pruned: MACs > max)" in text
+    assert "- 3 early_stopped (e.g. d seed 0: early_stopped)" in text
+    assert text.count("\n- ") == 2
