@@ -120,7 +120,7 @@ def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
     """Empirical distribution function of the error per design space (Radosavovic et al.
     2019): the fraction of trials with error below e, as a function of e."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    ok = trials[trials["status"] == "ok"] if not trials.empty else trials
+    ok = _ok(trials)
     for group_name, group in ok.groupby(by):
         errors = group[metric].dropna().to_numpy()
         if len(errors):  # from 0 to 1: one run is a single step
@@ -142,7 +142,7 @@ def variant_values(summary: Summary, trials: pd.DataFrame, path: Path,
     metric = summary.metric
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     if not v.empty:
-        ok = trials[(trials["status"] == "ok")] if "status" in trials else trials
+        ok = _ok(trials)
         for i, variant in enumerate(v["variant"]):
             values = ok.loc[ok["variant"] == variant, metric].dropna().to_numpy()
             offsets = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else [0.0]
@@ -170,7 +170,7 @@ def claim_estimation(summary: Summary, trials: pd.DataFrame, path: Path) -> Path
         return None
     metric = summary.metric
     scale, unit = (100.0, "points") if metric.endswith("_error") else (1.0, "")
-    ok = trials[trials["status"] == "ok"] if "status" in trials else trials
+    ok = _ok(trials)
     wide = ok.pivot_table(index="seed", columns="variant", values=metric, aggfunc="mean")
     fig, ax = plt.subplots(figsize=(9.6, 1.4 + 0.9 * len(claim)))
     labels = []
@@ -221,6 +221,11 @@ def _decision_boundary(row) -> float:
     if getattr(row, "test", "") != "paired t" or not n or n < 2 or not np.isfinite(sd):
         return np.nan
     return float(stats.t.ppf(1 - level / 2, n - 1) * sd / np.sqrt(n))
+
+
+def _ok(trials: pd.DataFrame) -> pd.DataFrame:
+    """The trials that finished normally (status ok): the only ones the statistics use."""
+    return trials[trials["status"] == "ok"] if "status" in trials else trials
 
 
 def _save(fig, path: Path) -> Path:
