@@ -26,7 +26,10 @@ class UsageError(Exception):
     """Bad input: reported in one line, exit status 2."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> int:
+    """The command line. `from_process_start`: its time line counts the interpreter's start and
+    imports (the command line's own entry); a caller in a running process (a test, a notebook)
+    imported long before, so its clock starts at the call."""
     parser = argparse.ArgumentParser(prog="python -m studies", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                      "point (net.width_mult=0.5)")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
-    clock = _clock()
+    clock = _clock(from_process_start)
     try:
         if args.command == "list":
             return _list()
@@ -64,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     return _run(study, budget_name, args.fresh, " ".join(args.set), clock)
 
 
-def _clock():
+def _clock(from_process_start: bool):
     """The invocation's clock (studies.timing), its imports phase from the process's start
-    (the interpreter and this package) to now."""
+    (the interpreter and this package) to now, or from now for a call inside a running process."""
     from .liveness import process_start_time
     from .timing import StudyClock
 
-    clock = StudyClock(started=process_start_time())
+    clock = StudyClock(started=process_start_time()) if from_process_start else StudyClock()
     clock.mark("imports", clock.started)
     return clock
 
@@ -337,4 +340,4 @@ def run_cli(command) -> None:
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(lambda: main(from_process_start=True))
