@@ -123,9 +123,11 @@ def budget_lines(study: Study, name: str) -> list[str]:
                  + (f" to {hms(wall[-1])}" if len(wall) > 1 else "")
                  + f" (pilot: {pilot.trial_s:.0f} s per trial{where})")
     if study.kind == "ablation" and study.claim_pairs:
-        diff_sd = pilot.metric_sd * math.sqrt(2)  # two independent runs' difference
-        mde = detectable_in_sd(tuple(looks)) * diff_sd
+        mde = detectable_in_sd(tuple(looks)) * pilot.difference_sd
+        spread = (f"pilot sd of paired differences {effect_text(study.metric, pilot.paired_sd)}"
+                  if pilot.paired_sd is not None else
+                  f"pilot seed sd {effect_text(study.metric, pilot.metric_sd)}, paired "
+                  "differences taken as independent")
         lines.append(f"  detectable difference at {looks[-1]} seeds: "
-                     f"{effect_text(study.metric, mde)} (80% power; pilot seed sd "
-                     f"{effect_text(study.metric, pilot.metric_sd)})")
+                     f"{effect_text(study.metric, mde)} (80% power; {spread})")
     return lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,16 +39,27 @@ OBJECTIVES = ("val_error", "test_error", "train_error", "macs", "params")
 class Pilot:
     """What a pilot run of a budget measured, for planning (`studies show`): the wall seconds
     of one trial with `concurrency` trials at once on the machine it names, and the
-    seed-to-seed standard deviation of the study's metric for one variant."""
+    seed-to-seed standard deviation of the study's metric for one variant, and, where the pilot
+    measured it, the standard deviation of a claim pair's paired differences (two variants
+    trained on the same seed share their initial weights' draw and data order, so their
+    difference can vary less, or more, than two independent runs' would)."""
 
     trial_s: float
     metric_sd: float
     machine: str = ""
+    paired_sd: float | None = None
 
     def __post_init__(self) -> None:
-        if not (self.trial_s > 0 and self.metric_sd >= 0):
-            raise ValueError(f"Pilot(trial_s={self.trial_s}, metric_sd={self.metric_sd}) must "
-                             "be a positive time and a non-negative spread")
+        if not (self.trial_s > 0 and self.metric_sd >= 0
+                and (self.paired_sd is None or self.paired_sd >= 0)):
+            raise ValueError(f"Pilot(trial_s={self.trial_s}, metric_sd={self.metric_sd}, "
+                             f"paired_sd={self.paired_sd}) must be a positive time and "
+                             "non-negative spreads")
+
+    @property
+    def difference_sd(self) -> float:
+        """The spread of a claim pair's difference: measured, or two independent runs'."""
+        return self.paired_sd if self.paired_sd is not None else self.metric_sd * math.sqrt(2)
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,23 @@ def test_show_plans_trials_time_and_detectable_effect_from_the_pilot():
     assert "no pilot recorded" in "\n".join(budget_lines(study, "full"))
 
 
+def test_a_measured_paired_spread_sets_the_detectable_effect():
+    from studies.plan import budget_lines, detectable_in_sd
+    from studies.study import Pilot
+
+    study = STUDIES["width_vs_depth"]
+    quick = dataclasses.replace(study.quick, seeds=2, max_seeds=6, seed_step=2,
+                                pilot=Pilot(trial_s=30.0, metric_sd=0.004, paired_sd=0.010))
+    text = "\n".join(budget_lines(dataclasses.replace(study, quick=quick), "quick"))
+    expected = detectable_in_sd((2, 4, 6)) * 1.0  # points: 0.010 is one point
+    assert f"detectable difference at 6 seeds: {expected:.2f} points" in text, text
+    assert "pilot sd of paired differences 1.00 points" in text
+    independent = Pilot(trial_s=30.0, metric_sd=0.004)
+    assert independent.difference_sd == pytest.approx(0.004 * math.sqrt(2))
+    with pytest.raises(ValueError, match="paired_sd"):
+        Pilot(trial_s=30.0, metric_sd=0.004, paired_sd=-1.0)
+
+
 def test_every_study_point_is_valid():
     for study in STUDIES.values():
         for budget in ("quick", "full"):
