@@ -26,6 +26,7 @@ from search_space import Net, build, complexity
 
 from . import augment
 from . import data as datasets
+from .autocast_policy import keep_depthwise_in_fp32
 from .contract import (
     CHECKPOINT_FILE,
     EPOCH_METRICS,
@@ -173,6 +174,8 @@ class _Run:
         # order and augmentation from their own generator, seeded apart from it.
         torch.manual_seed(r.seed)
         self.model = build(net).to(dev, memory_format=self.memory_format)
+        if self.precision == "bf16" and dev.type == "cpu":
+            keep_depthwise_in_fp32(self.model)  # no fast bf16 backward for them on CPUs
         self.forward = torch.compile(self.model) if r.compile else self.model
         self.gen = torch.Generator(device=dev)
         self.gen.manual_seed(r.seed + 0x5EED)
