@@ -36,8 +36,9 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 .PHONY: bench
-bench: $(STAMP)  ## the trainer vs a usual DataLoader loop (images/s, ratio); a study vs its trials in one process
+bench: $(STAMP)  ## the trainer vs a usual DataLoader loop (images/s, ratio); MobileNetV2's row; a study vs its trials in one process
 	$(PY) -m trainers.bench
+	$(PY) -m trainers.bench --net mobilenet_v2_cifar --width-mult 0.35 --no-neighbour
 	$(PY) -m studies.bench
 
 name   ?=
@@ -46,7 +47,7 @@ port   ?= 5000
 # A value as one shell word, never run: 'it'\''s' (make's variables come from the command line,
 # so `name=x;touch PWNED` must reach the program as a name, not the shell as a command).
 quote = '$(subst ','\'',$(1))'
-study: $(STAMP)  ## make study name=NAME [budget=auto|quick|full] [set="epochs=2 seeds=3"] [fresh=1]
+study: $(STAMP)  ## make study name=NAME [budget=auto|quick|full|NAME] [set="epochs=2 seeds=3"] [fresh=1]
 	@if [ -z $(call quote,$(name)) ]; then echo "error: make study name=NAME [budget=quick|full]; \
 	the studies are: $$($(PY) -c 'import studies; print(" ".join(sorted(studies.STUDIES)))')" >&2; \
 	exit 2; fi

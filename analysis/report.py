@@ -38,7 +38,7 @@ def grid_order(study: Study | None, trials: pd.DataFrame) -> list[str]:
     if study is None or study.kind != "ablation" or trials.empty:
         return []
     budgets = [b for b in trials.get("budget", pd.Series()).dropna().unique()
-               if b in ("quick", "full")]
+               if b in study.budget_names]
     return study.variants(budgets[0] if budgets else "quick")
 
 

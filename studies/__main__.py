@@ -1,5 +1,5 @@
 """python -m studies list | show NAME | links [--port N] |
-    run NAME [--budget auto|quick|full] [--set k=v ...] [--fresh]
+    run NAME [--budget auto|quick|full|NAME] [--set k=v ...] [--fresh]
 
 NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_study.py).
 Bad input (unknown study, a study file that fails, bad --set, invalid point, missing data, an
@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
     links.add_argument("--port", type=int, default=5000)
     run = sub.add_parser("run", help="run or resume a study")
     run.add_argument("name", help="a catalogue study or a file defining STUDY")
-    run.add_argument("--budget", default="auto", choices=["auto", "quick", "full"],
-                     help="auto (default): full where a CUDA device is present, else quick")
+    run.add_argument("--budget", default="auto",
+                     help="auto (default): full where a CUDA device is present, else quick; "
+                     "quick, full, or a budget between them that the study names (`show`)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field (epochs=2), a budget field (seeds=3, "
                      "trials=8, concurrency=1), a study field (base=resnet32, dataset=..., "
@@ -60,6 +61,10 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
             return _show(study)
         with clock.phase("preflight"):
             budget_name = resolve_budget(args.budget)
+            try:
+                study.budget(budget_name)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
             study, budget = apply_overrides(study, budget_name, args.set)
             preflight(study, budget_name)
     except UsageError as e:
@@ -139,7 +144,7 @@ def _show(s: Study) -> int:
     print(f"{s.name} ({s.kind}, base {s.base}, dataset {s.dataset})")
     print(f"claim:  {s.claim}\nsource: {s.source}\nobjectives: {', '.join(s.objectives)}")
     if s.kind == "ablation":
-        for budget in ("quick", "full"):
+        for budget in s.budget_names:
             axes = "; ".join(f"{axis} = {', '.join(map(str, values))}"
                              for axis, values in s.grid_for(budget))
             print(f"{budget} grid: {axes}")
@@ -149,7 +154,7 @@ def _show(s: Study) -> int:
         print(f"baseline: {s.baseline or '-'}; claim pairs: {pairs}")
     from .plan import budget_lines
 
-    for budget in ("quick", "full"):
+    for budget in s.budget_names:
         print("\n".join(budget_lines(s, budget)))
     return 0
 
@@ -221,8 +226,10 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             study_changes["expected_order"] = order if len(order) > 1 else ()
             study_changes["pairs"] = tuple(p for p in study.pairs if set(p) <= labels)
             study_changes["baseline"] = study.baseline if study.baseline in labels else ""
-            other = "full" if budget_name == "quick" else "quick"
-            budgets[other] = dataclasses.replace(study.budget(other), grid=new_budget.grid)
+            for other in study.budget_names:  # every budget runs the narrowed grid
+                if other != budget_name:
+                    budgets[other] = dataclasses.replace(study.budget(other),
+                                                         grid=new_budget.grid)
             if not study_changes["pairs"] and not study_changes["expected_order"]:
                 # no claim left to decide: each budget trains exactly its `seeds` (unless the
                 # user asked for max_seeds, which the study then refuses in one line)
@@ -230,7 +237,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
                     if key != budget_name or "max_seeds" not in budget_changes:
                         budgets[key] = dataclasses.replace(b, max_seeds=0)
                 new_budget = budgets[budget_name]
-        study = dataclasses.replace(study, **study_changes, **budgets)
+        study = study.with_budgets(budgets, **study_changes)
     except (ValueError, TypeError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
     return study, new_budget

@@ -167,9 +167,14 @@ class Study:
     max_macs: int | None = None
     quick: Budget = field(default_factory=Budget)  # CPU default: under 10 minutes on 2 cores
     full: Budget = field(default_factory=Budget)  # GPU
+    # Budgets between quick and full, by name (e.g. one that can decide what quick cannot, on a
+    # CPU in under an hour), in the order `studies show` lists them.
+    between: tuple[tuple[str, Budget], ...] = ()
     pruner: Literal["asha", "none"] = "asha"  # early stopping for searches only
 
     def __post_init__(self) -> None:
+        if isinstance(self.between, Mapping):
+            object.__setattr__(self, "between", tuple(self.between.items()))
         self._check_types()
         if isinstance(self.grid, Mapping):
             object.__setattr__(self, "grid", tuple((k, tuple(v)) for k, v in self.grid.items()))
@@ -192,7 +197,7 @@ class Study:
                 raise ValueError(f"Study.grid of ablation {self.name} must vary one or two axes")
             if len(self.objectives) != 1:
                 raise ValueError(f"ablation {self.name} takes one objective")
-            for budget in ("quick", "full"):
+            for budget in self.budget_names:
                 if len(self.budget(budget).seed_looks) > 1 and not self.claim_pairs:
                     raise ValueError(
                         f"Study {self.name}: the {budget} budget adds seeds while the claim is "
@@ -224,6 +229,14 @@ class Study:
         for name in ("quick", "full"):
             if not isinstance(getattr(self, name), Budget):
                 raise ValueError(f"Study.{name}={getattr(self, name)!r} must be a Budget")
+        if not (isinstance(self.between, (tuple, list)) and all(
+                isinstance(b, (tuple, list)) and len(b) == 2 and isinstance(b[0], str)
+                and b[0].isidentifier() and isinstance(b[1], Budget) for b in self.between)):
+            raise ValueError(f"Study.between={self.between!r} must map names to Budgets")
+        names = [name for name, _ in self.between]
+        if len(set(names)) != len(names) or set(names) & {"quick", "full", "auto"}:
+            raise ValueError(f"Study.between: names {names} must differ from each other and "
+                             "from quick, full and auto")
         if self.pruner not in ("asha", "none"):
             raise ValueError(f"Study.pruner={self.pruner!r} must be 'asha' or 'none'")
         for name in ("max_params", "max_macs"):
@@ -296,13 +309,31 @@ class Study:
     def variants(self, budget: str | Budget = "quick") -> list[str]:
         return [variant_label(p) for p in self.grid_points(budget)]
 
+    @property
+    def budget_names(self) -> tuple[str, ...]:
+        """quick, the budgets between (`between`), full: cheapest first."""
+        return ("quick", *(name for name, _ in self.between), "full")
+
     def budget(self, name: str | Budget) -> Budget:
-        """The budget of this name (quick or full); a Budget is returned as it is."""
+        """The budget of this name (see budget_names); a Budget is returned as it is."""
         if isinstance(name, Budget):
             return name
-        if name not in ("quick", "full"):
-            raise ValueError(f"budget={name!r} must be quick or full")
-        return self.quick if name == "quick" else self.full
+        budgets = {"quick": self.quick, **dict(self.between), "full": self.full}
+        if name not in budgets:
+            raise ValueError(f"budget={name!r} is not a budget of study {self.name}; its "
+                             f"budgets: {', '.join(self.budget_names)}")
+        return budgets[name]
+
+    def with_budgets(self, budgets: Mapping[str, Budget], **changes: Any) -> Study:
+        """This study with the budgets of these names replaced (and other fields `changes`,
+        checked together with them)."""
+        unknown = sorted(set(budgets) - set(self.budget_names))
+        if unknown:
+            raise ValueError(f"budget {unknown[0]!r} is not a budget of study {self.name}; its "
+                             f"budgets: {', '.join(self.budget_names)}")
+        between = tuple((name, budgets.get(name, b)) for name, b in self.between)
+        fixed = {k: v for k, v in budgets.items() if k in ("quick", "full")}
+        return dataclasses.replace(self, between=between, **fixed, **changes)
 
     def recipe_for(self, budget: str | Budget) -> Recipe:
         return self.recipe.replace(**dict(self.budget(budget).recipe))

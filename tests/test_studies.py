@@ -136,6 +136,8 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "{files}/nostudy.py"], "must define STUDY = Study(...)"),
     (["run", "{files}/missing.py"], "missing.py does not exist"),
     (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
+    (["run", "width_vs_depth", "--budget", "huge"],
+     "budget='huge' is not a budget of study width_vs_depth; its budgets: quick, full"),
     (["run", "width_vs_depth", "--set", "epochs"], "is not KEY=VALUE"),
     (["run", "width_vs_depth", "--set", "epochs="], "is not KEY=VALUE"),
     (["run", "width_vs_depth", "--set", "lr=fast"], "Recipe.lr='fast' is not a number"),
@@ -380,10 +382,37 @@ def test_budget_auto_is_full_with_cuda_and_quick_without(monkeypatch, capsys):
 def test_show_prints_every_budget_plan(name, capsys):
     assert main(["show", name]) == 0
     out = capsys.readouterr().out
-    for budget in ("quick", "full"):
+    study = STUDIES[name]
+    for budget in study.budget_names:
         assert f"{budget} budget: recipe " in out
-    assert out.count(" trials") + out.count("sampled points") >= 2
-    assert out.count("expected wall time: ") + out.count("no pilot recorded") == 2
+    budgets = len(study.budget_names)
+    assert out.count(" trials") + out.count("sampled points") >= budgets
+    assert out.count("expected wall time: ") + out.count("no pilot recorded") == budgets
+
+
+def test_a_budget_between_quick_and_full_is_named_shown_and_overridden():
+    from studies.study import Budget
+
+    study = STUDIES["width_vs_depth"]
+    hour = Budget(recipe={"epochs": 4}, seeds=3)
+    between = dataclasses.replace(study, between={"hour": hour})
+    assert between.budget_names == ("quick", "hour", "full")
+    assert between.budget("hour") is hour and between.recipe_for("hour").epochs == 4
+    with pytest.raises(ValueError, match="its budgets: quick, hour, full"):
+        between.budget("day")
+    longer = between.with_budgets({"hour": dataclasses.replace(hour, seeds=5), "quick": hour})
+    assert longer.budget("hour").seeds == 5 and longer.quick is hour
+    with pytest.raises(ValueError, match="'day' is not a budget"):
+        between.with_budgets({"day": hour})
+    for bad in ({"full": hour}, {"auto": hour}):
+        with pytest.raises(ValueError, match="must differ"):
+            dataclasses.replace(study, between=bad)
+    # --set on that budget; a narrowed grid reaches every budget
+    from studies.__main__ import apply_overrides
+
+    narrowed, budget = apply_overrides(between, "hour", ["seeds=2", "grid.wrn=10-1,10-2"])
+    assert budget.seeds == 2 and narrowed.budget("hour").seeds == 2
+    assert all(narrowed.variants(b) == ["wrn=10-1", "wrn=10-2"] for b in narrowed.budget_names)
 
 
 @pytest.mark.parametrize("argv, message", [
