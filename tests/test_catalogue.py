@@ -16,6 +16,8 @@ from search_space import PRESETS, Net, complexity
 from studies import STUDIES
 from studies.plan import expected_wall_s
 from studies.study import variant_label
+from trainers import Recipe
+from trainers.contract import adapt
 
 INPUT = (1, 28, 28)  # Fashion-MNIST, the default dataset
 NUM_CLASSES = 10
@@ -31,17 +33,22 @@ def _macs(net_json: str) -> int:
     return complexity(Net.from_json(net_json), INPUT).macs
 
 
-def adapted(net: Net) -> Net:
-    """What trainers.train does to a point before it trains it on Fashion-MNIST."""
-    return net.adapt(num_classes=NUM_CLASSES, in_channels=INPUT[0], small_input=True)
+def adapted(net: Net, recipe: Recipe | None = None) -> Net:
+    """What trainers.train does to a point before it trains it on Fashion-MNIST (with the
+    recipe's small_input where it sets one; 28 px images get the small-image stem otherwise)."""
+    return adapt(net, INPUT, NUM_CLASSES, recipe or Recipe())
 
 
-def macs(net: Net) -> int:
+def macs(net: Net, recipe: Recipe | None = None) -> int:
     """MACs per image at 1x28x28 (validates and builds the net on the meta device)."""
-    return _macs(adapted(net).to_json())
+    return _macs(adapted(net, recipe).to_json())
 
 
 # ---- every study ---------------------------------------------------------------------------
+
+# every (study, budget) pair: quick, the budgets a study names between, full
+BUDGETS = [(n, b) for n in CATALOGUE for b in STUDIES[n].budget_names]
+ABLATION_BUDGETS = [(n, b) for n, b in BUDGETS if STUDIES[n].kind == "ablation"]
 
 
 def test_catalogue_is_complete():
@@ -51,27 +58,26 @@ def test_catalogue_is_complete():
         assert study.claim and study.source
 
 
-@pytest.mark.parametrize("name", CATALOGUE)
-@pytest.mark.parametrize("budget", ["quick", "full"])
+@pytest.mark.parametrize("name, budget", BUDGETS)
 def test_study_validates(name, budget):
     STUDIES[name].validate(budget)  # every grid point, or sampled points of a search
 
 
-@pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
-@pytest.mark.parametrize("budget", ["quick", "full"])
+@pytest.mark.parametrize("name, budget", ABLATION_BUDGETS)
 def test_every_grid_point_is_valid_at_28px(name, budget):
     study = STUDIES[name]
     for params in study.grid_points(budget):
         net = study.point(params, budget)
         assert isinstance(net, Net), variant_label(params)
-        adapted(net).validate(INPUT)
-        assert macs(net) > 0  # builds on the meta device and runs a forward pass
+        recipe = study.recipe_for(budget)
+        adapted(net, recipe).validate(INPUT)
+        assert macs(net, recipe) > 0  # builds on the meta device and runs a forward pass
 
 
 @pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])
 def test_labels_exist_at_both_budgets(name):
     study = STUDIES[name]
-    for budget in ("quick", "full"):
+    for budget in study.budget_names:
         labels = set(study.variants(budget))
         assert study.baseline in labels, (budget, study.baseline)
         for label in study.expected_order:

@@ -397,6 +397,23 @@ def test_bench_prints_both_loops_and_the_ratio(capsys):
     assert "images/s against" in busy and "quiet" in busy
     assert float(busy.split("quiet, ")[1].split("x")[0]) > 0
     assert bench.main(["--device", "cpu", "--net", "nope"]) == 2
+    assert "depthwise" not in out  # ResNet-20 has no depthwise convolutions
+
+
+def test_bench_of_a_depthwise_net_adds_the_autocast_policy_row(capsys):
+    from trainers import bench
+
+    code = bench.main(["--device", "cpu", "--net", "mobilenet_v2_cifar", "--width-mult", "0.35",
+                       "--stem", "mobilenet_v2", "--batch-size", "8", "--steps", "1",
+                       "--workers", "0", "--repeats", "1", "--no-neighbour",
+                       "--precision", "bf16",
+                       "--data", "synthetic:1x16x16,classes=4,train=32,test=8"])
+    out = capsys.readouterr().out
+    assert code == 0
+    row = next(line for line in out.splitlines() if "depthwise convolutions in fp32" in line)
+    assert "images/s; in bf16: " in row and "fp32 throughout: " in row
+    assert bench.main(["--device", "cpu", "--net", "mobilenet_v2_cifar", "--stem", "nope",
+                       "--steps", "1", "--repeats", "1", "--no-neighbour"]) == 2
 
 
 def test_documented_recipes_are_valid_points_and_recipes():

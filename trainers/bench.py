@@ -9,6 +9,11 @@ timed; the pair runs `--repeats` times in turn. Prints the median images/s of bo
 
     python -m trainers.bench                         # CPU, and CUDA when present; fp32, bf16
     python -m trainers.bench --device cuda --net resnet18 --batch-size 512 --steps 100
+    python -m trainers.bench --net mobilenet_v2_cifar --width-mult 0.35   # + the depthwise row
+
+A net with depthwise convolutions also gets, on a CPU, the row of trainers.autocast_policy: the
+same training steps in bf16 with its depthwise convolutions in bf16 (autocast's own choice) and
+in fp32 (the trainer's), side by side, and fp32 throughout for scale.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from torch import nn
 from search_space import PRESETS, build
 
 from . import data as datasets
+from .autocast_policy import is_depthwise, keep_depthwise_in_fp32
 from .contract import resolved_precision
 from .loop import adapt_net, default_threads, train
 from .recipe import Recipe
@@ -129,10 +135,45 @@ def busy_neighbour():
         spinner.wait()
 
 
+def depthwise_rates(net, input_size: tuple[int, ...], batch_size: int, steps: int,
+                    repeats: int) -> dict[str, float] | None:
+    """Median training images/s on the CPU of `net` in fp32, in bf16 with its depthwise
+    convolutions in bf16, and in bf16 with them in fp32 (trainers.autocast_policy), the three in
+    turn in each repeat; None for a net without depthwise convolutions."""
+    if not any(is_depthwise(m) for m in build(net).modules()):
+        return None
+    x = torch.randn(batch_size, *input_size).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, net.num_classes, (batch_size,))
+    rates: dict[str, list[float]] = {"fp32": [], "bf16": [], "bf16, depthwise fp32": []}
+    for _ in range(repeats):
+        for name in rates:
+            torch.manual_seed(0)
+            model = build(net).to(memory_format=torch.channels_last)
+            if name == "bf16, depthwise fp32":
+                keep_depthwise_in_fp32(model)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+            def step(model=model, optimizer=optimizer, bf16=name != "fp32"):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    loss = nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+
+            for _ in range(2):  # warm: allocator and oneDNN's kernels
+                step()
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            rates[name].append(batch_size * steps / (time.perf_counter() - start))
+    return {name: statistics.median(r) for name, r in rates.items()}
+
+
 def bench(device: str, net_name: str | None = None, data: str | None = None,
           batch_size: int | None = None, steps: int | None = None, workers: int | None = None,
           precisions: tuple[str, ...] = ("fp32", "bf16"), repeats: int = 3,
-          neighbour: bool = False) -> list[dict[str, Any]]:
+          neighbour: bool = False, net_fields: dict[str, Any] | None = None,
+          ) -> list[dict[str, Any]]:
     """Run the reference loop and the trainer at each precision on one device, `repeats`
     times in turn (a burst of load from another process then hits every side); return, per
     precision, the median images/s of the trainer and of the reference and their ratio. With
@@ -155,8 +196,11 @@ def bench(device: str, net_name: str | None = None, data: str | None = None,
     recipe = Recipe(epochs=2, batch_size=batch_size, crop_padding=4, flip=True, lr=0.02,
                     val_fraction=0.0, max_train_images=steps * batch_size,
                     max_test_images=batch_size)
+    net_fields = net_fields or {}
+    if "stem" in net_fields:  # a stem asked for is kept, not swapped for a small-image one
+        recipe = recipe.replace(small_input=False)
     ds = datasets.load(data)
-    net = adapt_net(PRESETS[net_name], ds, recipe)
+    net = adapt_net(PRESETS[net_name].replace(**net_fields), ds, recipe)
     train_idx, _ = datasets.split_indices(len(ds.train_labels), recipe.val_fraction,
                                           recipe.split_seed, recipe.max_train_images)
     auto = resolved_precision("auto", dev.type)
@@ -175,6 +219,10 @@ def bench(device: str, net_name: str | None = None, data: str | None = None,
                 out = train(net, recipe.replace(precision=auto), data=data, device=dev)
             beside.append(out["history"][-1]["images_per_second"])
     rows = []
+    if dev.type == "cpu":
+        depthwise = depthwise_rates(net, ds.input_size, batch_size, steps, repeats)
+        if depthwise:
+            rows.append({"device": str(dev), "net": net_name, "depthwise": depthwise})
     for precision, rates in ours.items():
         ratios = [a / b for a, b in zip(rates, theirs, strict=True)]
         rows.append({"device": str(dev), "net": net_name, "data": data,
@@ -200,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", choices=["cpu", "cuda"], action="append",
                    help="default: cpu, and cuda when present")
     p.add_argument("--net", help="preset name (default: resnet20 on CPU, resnet18 on CUDA)")
+    p.add_argument("--width-mult", type=float, help="the net's width multiplier")
+    p.add_argument("--stem", help="the net's stem (kept as given: no small-image swap)")
     p.add_argument("--data", help="data name (default: fashion_mnist on CPU, cifar10 on CUDA)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--steps", type=int, help="steps per epoch (2 epochs, the second timed)")
@@ -220,12 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rows = bench(device, args.net, args.data, args.batch_size, args.steps,
                          args.workers, precisions, max(1, args.repeats),
-                         neighbour=device == "cpu" and not args.no_neighbour)
-        except (ValueError, FileNotFoundError) as e:
+                         neighbour=device == "cpu" and not args.no_neighbour,
+                         net_fields={k: v for k, v in (("width_mult", args.width_mult),
+                                                       ("stem", args.stem)) if v is not None})
+        except (ValueError, FileNotFoundError, TypeError) as e:
             print(f"bench: {e}", file=sys.stderr)
             return 2
         busy = [r for r in rows if r.get("neighbour")]
-        rows = [r for r in rows if not r.get("neighbour")]
+        depthwise = [r for r in rows if r.get("depthwise")]
+        rows = [r for r in rows if not r.get("neighbour") and not r.get("depthwise")]
         for r in rows:
             label = r["precision"] + (" (auto)" if r["auto"] else "")
             print(f"{r['device']:6} {r['net']:10} {r['data']:22} {r['batch_size']:>5} "
@@ -237,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
             for r in rows[1:]:
                 print(f"{r['device']:6} {r['precision']} / {first['precision']}: "
                       f"{r['trainer'] / first['trainer']:.2f}x", flush=True)
+        for r in depthwise:
+            rates = r["depthwise"]
+            kept, plain = rates["bf16, depthwise fp32"], rates["bf16"]
+            print(f"{r['device']:6} {r['net']} training steps, bf16 with depthwise "
+                  f"convolutions in fp32 (the trainer's): {kept:.0f} images/s; in bf16: "
+                  f"{plain:.0f}; {kept / plain:.2f}x (fp32 throughout: {rates['fp32']:.0f}, "
+                  f"{kept / rates['fp32']:.2f}x)", flush=True)
         for r in busy:
             print(f"{r['device']:6} {r['precision']} (auto), {r['threads']} thread(s), with a "
                   f"busy neighbour: {r['trainer']:.0f} images/s against {r['quiet']:.0f} "
