@@ -5,9 +5,10 @@ from __future__ import annotations
 from trainers import Recipe
 
 from ..study import Study, with_extras
-from ._shared import FIG6_FULL, FIG6_QUICK
+from ._shared import FIG6_DECISIVE, FIG6_FULL, FIG6_QUICK
 
-# Budgets: the reproduction's (_shared.FIG6_QUICK, FIG6_FULL), shared with residual_variants.
+# Budgets: the reproduction's (_shared: FIG6_QUICK, FIG6_DECISIVE, FIG6_FULL and their pilot),
+# shared with residual_variants.
 
 
 def space(trial, base):
@@ -28,5 +29,6 @@ STUDY = Study(
     recipe=Recipe(epochs=15, batch_size=128, lr=0.05, weight_decay=4e-5, schedule="cosine",
                   label_smoothing=0.0),
     quick=FIG6_QUICK,
+    between={"decisive": FIG6_DECISIVE},  # decides a 2-point difference on a CPU
     full=FIG6_FULL,
 )
