@@ -38,7 +38,7 @@ clean:
 .PHONY: bench
 bench: $(STAMP)  ## the trainer vs a usual DataLoader loop (images/s, ratio); MobileNetV2's row; a study vs its trials in one process
 	$(PY) -m trainers.bench
-	$(PY) -m trainers.bench --net mobilenet_v2_cifar --width-mult 0.35 --no-neighbour
+	$(PY) -m trainers.bench --net mobilenet_v2_cifar --width-mult 0.35 --stem mobilenet_v2 --batch-size 64 --no-neighbour
 	$(PY) -m studies.bench
 
 name   ?=
