@@ -173,6 +173,13 @@ def make_divisible(value: float, divisor: int) -> int:
     return rounded
 
 
+# Net fields whose whole effect on the built modules goes through the point's resolution (the
+# stem's output width, the resolved blocks, the head's output width): Net.canonical compares
+# those to decide whether a value has any effect (tests/test_axes_with_effect.py builds every
+# preset with each of them changed to check that nothing else reads them).
+RESOLVED_FIELDS = ("stem_width", "width_mult", "depth_mult", "round_to")
+
+
 @dataclass(frozen=True)
 class Net:
     """A point of the search space: stem -> stages -> head."""
@@ -418,8 +425,34 @@ class Net:
         return cls.from_dict(d)
 
     def key(self) -> str:
-        """Stable 16-hex-digit hash of the canonical form; equal points have equal keys."""
-        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+        """Stable 16-hex-digit hash of the canonical form (`canonical`): equal points, and
+        points that differ only by a value with no effect on what they build, have equal keys,
+        so an ablation cannot count one net twice and a search does not train it twice."""
+        return hashlib.sha256(self.canonical().to_json().encode()).hexdigest()[:16]
+
+    def canonical(self) -> Net:
+        """This point with every RESOLVED_FIELDS value that changes nothing it builds (the same
+        stem output, resolved blocks and head output as at the field's default) put back to
+        the default: e.g. round_to=16 on a net whose widths are all multiples of 16 already,
+        depth_mult=0.5 on stages of one block each, stem_width on a stem of fixed width."""
+        net = self
+        defaults = {f.name: f.default for f in dataclasses.fields(Net)}
+        for name in RESOLVED_FIELDS:
+            if getattr(net, name) == defaults[name]:
+                continue
+            try:
+                other = dataclasses.replace(net, **{name: defaults[name]})
+                same = other._resolution() == net._resolution()
+            except ValueError:  # the default does not resolve here: the value matters
+                same = False
+            if same:
+                net = other
+        return net
+
+    def _resolution(self) -> tuple:
+        """What the point's modules are built from: the stem's output, every resolved block
+        and the head's output."""
+        return self.stem_out, tuple(self.blocks()), self.head_out
 
     def flat(self) -> dict[str, Any]:
         """One level of dotted keys with scalar values, e.g. ``stages.0.extras.preact``."""

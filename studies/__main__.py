@@ -262,16 +262,24 @@ def preflight(study: Study, budget_name: str) -> None:
         base = study.base_net
         points = study.grid_points(budget_name) or [{}]
         if shape is not None:
+            trained_as: dict[tuple[str, str], str] = {}  # (net key, recipe) -> variant
             for params in points:
                 net = study.point(params, budget_name) if params else base
                 recipe = study.trial_recipe(params, budget_name)
                 try:
-                    adapt(net, shape.input_size, shape.num_classes, recipe).validate(
-                        shape.input_size)
+                    adapted = adapt(net, shape.input_size, shape.num_classes, recipe)
+                    adapted.validate(shape.input_size)
                 except ValueError as e:  # named as study.point names its own errors
                     variant = f", variant {variant_label(params)}" if params else ""
                     raise ValueError(f"study {study.name}{variant}: {e}") from None
                 recipe_split(recipe, shape.train)  # its batch fits its images: before the data
+                same = (adapted.key(), repr(recipe.replace(seed=0)))
+                if params and same in trained_as:  # one net would count as two variants
+                    raise ValueError(
+                        f"study {study.name}: variants {trained_as[same]} and "
+                        f"{variant_label(params)} train the same net with the same recipe on "
+                        f"{study.dataset} (a value with no effect there); drop one")
+                trained_as.setdefault(same, variant_label(params) if params else "")
         checks.tracking_store(tracking.tracking_uri())
         checks.study_not_running(study.name, tracking.tracking_uri())
         if study.kind == "search":

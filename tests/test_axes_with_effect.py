@@ -70,3 +70,111 @@ def test_head_width_is_refused_where_the_head_does_not_use_it(head, value):
     with pytest.raises(ValueError, match=rf"head_width={value} (has no effect on head {head}|"
                        "must be >= 1)"):
         PRESETS["resnet20"].replace(head=head, head_width=value)
+
+
+def _built(net) -> list:
+    """What a built net is, module by module: type, scalar settings, parameter and buffer
+    shapes (on the meta device: nothing allocated)."""
+    with torch.device("meta"):
+        model = build(net)
+    out = []
+    for name, module in model.named_modules():
+        settings = sorted((k, v) for k, v in vars(module).items() if not k.startswith("_")
+                          and isinstance(v, (int, float, bool, str, tuple)))
+        out.append((name, type(module).__name__, settings))
+    out += [(n, tuple(p.shape)) for n, p in model.named_parameters()]
+    out += [(n, tuple(b.shape)) for n, b in model.named_buffers()]
+    return out
+
+
+def _changes(net) -> list[tuple[str, object]]:
+    return [("stem_width", net.stem_width * 2), ("width_mult", 0.5), ("depth_mult", 0.5),
+            ("depth_mult", 2.0), ("round_to", 3), ("round_to", 16)]
+
+
+@pytest.mark.parametrize("block", sorted(BY_BLOCK))
+def test_a_key_changes_exactly_when_what_is_built_changes(block):
+    """For every field whose effect goes through the net's resolution (spec.RESOLVED_FIELDS),
+    on one preset of every block type: two points have the same key if and only if they build
+    the same modules. Catches a value the key ignores though a module reads it (two nets
+    pooled as one) and a value that changes the key but nothing built (one net counted
+    twice)."""
+    from search_space.spec import RESOLVED_FIELDS
+
+    net = PRESETS[BY_BLOCK[block][0]]
+    assert {field for field, _ in _changes(net)} == set(RESOLVED_FIELDS)
+    built = _built(net)
+    for field, value in _changes(net):
+        try:
+            other = net.replace(**{field: value})
+            other.validate(_shape(other))
+        except ValueError:
+            continue  # refused in one line: neither pooled nor counted twice
+        same_modules = _built(other) == built
+        assert (other.key() == net.key()) == same_modules, (block, field, value)
+
+
+def test_a_value_without_effect_keeps_the_key_and_the_json():
+    net = PRESETS["resnet20"]  # widths 16/32/64: already multiples of 16, depth 3 per stage
+    assert net.replace(round_to=16).key() == net.key()
+    assert net.replace(round_to=16).to_json() != net.to_json()  # the point is kept as given
+    assert net.replace(round_to=16, width_mult=0.5).key() != net.replace(width_mult=0.5).key()
+    single = PRESETS["googlenet"]  # one Inception module per stage
+    assert single.replace(depth_mult=0.5).key() == single.key()
+    assert single.replace(depth_mult=2.0).key() != single.key()
+
+
+# Block extras that change the key but not the built modules, on the first two stages of one
+# preset per block type: known, not fixed yet (each family would have to say which of its
+# fields a resolved block leaves unused; the key counts them). A fix removes its line; a new
+# case fails the test.
+KNOWN_INERT_EXTRAS = {
+    ("basic", 0, "shortcut", "B"),  # stage 0 of ResNet-20 needs no projection
+    ("bottleneck", 0, "stride_on", "1x1"),  # a stride-1 stage
+    ("dense", 0, "bn_size", 8), ("dense", 1, "bn_size", 8),  # no bottleneck in DenseNet-40
+    ("dense", 0, "compression", 0.5),
+    ("inception", 0, "pool", "2x2"), ("inception", 1, "pool", "2x2"),
+    ("inception_v3", 0, "channels_7x7", 256), ("inception_v3", 1, "channels_7x7", 256),
+    ("inverted", 0, "shortcut", "none"),  # stage 0's one block changes width: no shortcut
+    ("plain", 0, "pool", "3x3"),
+}
+
+
+def _alternatives(value, hint) -> list:
+    import typing
+
+    if isinstance(value, bool):
+        return [not value]
+    if typing.get_origin(hint) is typing.Literal:
+        return [a for a in typing.get_args(hint) if a != value]
+    if isinstance(value, float):
+        return [value * 0.5 if value else 0.2]
+    if isinstance(value, int):
+        return [value * 2 if value else 1]
+    return []
+
+
+@pytest.mark.slow
+def test_block_extras_without_effect_are_the_known_ones():
+    import dataclasses
+    import typing
+
+    inert = set()
+    for block, (preset, _) in sorted(BY_BLOCK.items()):
+        net = PRESETS[preset]
+        built = _built(net)
+        for i, stage in enumerate(net.stages[:2]):
+            hints = typing.get_type_hints(type(stage.extras))
+            for f in dataclasses.fields(stage.extras):
+                for value in _alternatives(getattr(stage.extras, f.name), hints.get(f.name)):
+                    changed = dataclasses.replace(
+                        stage, extras=dataclasses.replace(stage.extras, **{f.name: value}))
+                    try:
+                        other = net.replace(stages=(*net.stages[:i], changed,
+                                                    *net.stages[i + 1:]))
+                        other.validate(_shape(other))
+                    except ValueError:
+                        continue
+                    if other.key() != net.key() and _built(other) == built:
+                        inert.add((block, i, f.name, value))
+    assert inert == KNOWN_INERT_EXTRAS

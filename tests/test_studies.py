@@ -116,6 +116,13 @@ STUDY_FILES = {
     "syntax.py": "def broken(:\n",
     "raises.py": "from studies import STUDIES\nSTUDY = STUDIES['no_such_study']\n",
     "nostudy.py": "X = 1\n",
+    # resnet20's widths (16/32/64) are multiples of 16 already: round_to=16 builds the same net
+    "same_net.py": "from studies.study import Study\n"
+                   "def space(trial, base):\n"
+                   "    return base.replace(round_to=trial.suggest_categorical('round_to', "
+                   "[1, 16]))\n"
+                   "STUDY = Study(name='same_net', claim='c', source='s', base='resnet20', "
+                   "space=space, grid={'round_to': (1, 16)})\n",
 }
 
 
@@ -135,6 +142,9 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "{files}/raises.py"], "raises.py: KeyError: 'no_such_study'"),
     (["run", "{files}/nostudy.py"], "must define STUDY = Study(...)"),
     (["run", "{files}/missing.py"], "missing.py does not exist"),
+    (["run", "{files}/same_net.py", "--set", "max_train_images=512"],
+     "study same_net: variants round_to=1 and round_to=16 train the same net with the same "
+     "recipe on fashion_mnist"),
     (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
     (["run", "width_vs_depth", "--budget", "huge"],
      "budget='huge' is not a budget of study width_vs_depth; its budgets: quick, full"),
