@@ -21,23 +21,17 @@ nominal level its p-value beats, and the interval is that look's repeated confid
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
+from .paired import SPREAD_ATOL, equal_values_allowed, paired_t
 from .power import detectable, detectable_unpaired, effect_text
 from .sequential import Design
 
 if TYPE_CHECKING:
     import pandas as pd
-
-# Below this spread the values are equal up to float rounding (an error rate is a multiple of
-# 1 / images): the t statistic is undefined, the difference is the point itself.
-SPREAD_ATOL = 1e-12
-
 
 def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
             power: bool = True) -> dict:
@@ -73,17 +67,10 @@ def compare(better: pd.Series, worse: pd.Series, *, alpha: float = 0.05,
 
 
 def _paired(a: np.ndarray, b: np.ndarray, alpha: float) -> dict:
-    diff = a - b
-    n, mean, sd = len(diff), float(diff.mean()), float(diff.std(ddof=1))
-    out = {"n": n, "test": "paired t", "sd": sd, "mean_diff": mean}
-    if sd <= SPREAD_ATOL:  # no spread: the interval is the point and the test is decided by it
-        return {**out, "ci_low": mean, "ci_high": mean,
-                "p": 1.0 if abs(mean) <= SPREAD_ATOL else 0.0, "mde": 0.0}
-    with _equal_values_allowed():
-        result = stats.ttest_rel(a, b)
-    ci = result.confidence_interval(1 - alpha)
-    return {**out, "ci_low": float(ci.low), "ci_high": float(ci.high),
-            "p": float(result.pvalue)}
+    t = paired_t(a, b, 1 - alpha)
+    out = {"n": t.n, "test": "paired t", "sd": t.sd, "mean_diff": t.mean, "ci_low": t.ci_low,
+           "ci_high": t.ci_high, "p": t.p}
+    return {**out, "mde": 0.0} if t.no_spread else out
 
 
 def _welch(a: np.ndarray, b: np.ndarray, alpha: float) -> dict:
@@ -94,21 +81,11 @@ def _welch(a: np.ndarray, b: np.ndarray, alpha: float) -> dict:
         mean = out["mean_diff"]
         return {**out, "ci_low": mean, "ci_high": mean,
                 "p": 1.0 if abs(mean) <= SPREAD_ATOL else 0.0, "mde": 0.0}
-    with _equal_values_allowed():
+    with equal_values_allowed():
         result = stats.ttest_ind(a, b, equal_var=False)
     ci = result.confidence_interval(1 - alpha)
     return {**out, "ci_low": float(ci.low), "ci_high": float(ci.high),
             "p": float(result.pvalue)}
-
-
-@contextmanager
-def _equal_values_allowed():
-    """scipy warns when a sample's values are (nearly) all equal, as one variant's error rate
-    over a few seeds can be (it is a multiple of 1 / images); the test is still defined by the
-    other sample's spread, so the warning is silenced here and nowhere else."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-        yield
 
 
 def check(better: pd.Series, worse: pd.Series, design: Design, power: bool = True) -> dict:

@@ -13,6 +13,7 @@ from scipy import stats
 from trainers.contract import METRIC_BOUNDS
 
 from .claim_check import check
+from .paired import SPREAD_ATOL, paired_t
 from .learned import NOT_COMPARABLE, not_learned
 from .sequential import Design, decode
 
@@ -67,7 +68,7 @@ def mean_ci(values, confidence: float = 0.95,
     if n == 1:
         return mean, math.nan, math.nan, math.nan
     std = float(x.std(ddof=1))
-    if std == 0:  # no spread: the interval is the point itself
+    if std <= SPREAD_ATOL:  # no spread: the interval is the point itself
         low = high = mean
     else:
         low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
@@ -75,25 +76,19 @@ def mean_ci(values, confidence: float = 0.95,
 
 
 def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
-    """a - b over matched seeds: mean difference, its t CI, paired t-test and Wilcoxon p-values,
-    and the effect size d_z (mean difference / sd of the differences)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    diff = a - b
-    n = len(diff)
-    out = {"n_pairs": n, "mean_diff": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "t_p": math.nan, "wilcoxon_p": math.nan, "effect_size": math.nan}
-    if n == 0:
+    """a - b over matched seeds: mean difference, its t CI and paired t-test p
+    (analysis.paired, the claim check's own test), the Wilcoxon p-value, and the effect size
+    d_z (mean difference / sd of the differences)."""
+    t = paired_t(a, b, confidence)
+    out = {"n_pairs": t.n, "mean_diff": t.mean, "ci_low": t.ci_low, "ci_high": t.ci_high,
+           "t_p": t.p, "wilcoxon_p": math.nan, "effect_size": math.nan}
+    if t.n < 2:
         return out
-    mean, std, low, high = mean_ci(diff, confidence)
-    out.update(mean_diff=mean, ci_low=low, ci_high=high)
-    if n < 2:
+    if t.no_spread:  # the rank test is undefined too, but for differences all zero
+        out["wilcoxon_p"] = 1.0 if abs(t.mean) <= SPREAD_ATOL else math.nan
         return out
-    if np.allclose(diff, diff[0], rtol=0, atol=1e-12):  # no spread: the tests are undefined
-        zero = abs(diff[0]) <= 1e-12
-        out.update(t_p=1.0 if zero else 0.0, wilcoxon_p=1.0 if zero else math.nan)
-        return out
-    out["t_p"] = float(stats.ttest_rel(a, b).pvalue)
-    out["effect_size"] = mean / std if std > 0 else math.nan
+    out["effect_size"] = t.mean / t.sd
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if np.any(diff != 0):
         out["wilcoxon_p"] = float(stats.wilcoxon(a, b).pvalue)
     return out

@@ -45,6 +45,25 @@ def test_paired_test_matches_scipy_and_handles_degenerate_cases():
     assert same["t_p"] == 1.0 and same["mean_diff"] == 0.0
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.004, 0.01])
+@pytest.mark.parametrize("noise", [0.0, 1e-15, 0.003])
+def test_the_paired_table_and_the_claim_check_give_one_p_per_pair(shift, noise):
+    """One owner of the paired t-test and of the no-spread rule (analysis.paired): a report's
+    table of paired differences and its claim check agree on every pair, no spread included
+    (a constant difference, or one of float rounding)."""
+    from analysis.claim_check import compare
+
+    rng = np.random.default_rng(2)
+    b = rng.normal(0.2, 0.02, 5)
+    a = b - shift + noise * rng.standard_normal(5)
+    table = paired_test(a, b)
+    claim = compare(pd.Series(a), pd.Series(b))
+    assert claim["test"] == "paired t"
+    assert claim["p"] == pytest.approx(table["t_p"], nan_ok=True)
+    assert (claim["ci_low"], claim["ci_high"]) == pytest.approx(
+        (table["ci_low"], table["ci_high"]))
+
+
 def test_summarize_claim_check_reproduced_contradicted_inconclusive():
     rng = np.random.default_rng(1)
     base = rng.normal(0.30, 0.01, 6)
