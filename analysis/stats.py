@@ -13,8 +13,8 @@ from scipy import stats
 from trainers.contract import METRIC_BOUNDS
 
 from .claim_check import check
-from .paired import SPREAD_ATOL, paired_t
 from .learned import NOT_COMPARABLE, not_learned
+from .paired import SPREAD_ATOL, paired_t
 from .sequential import Design, decode
 
 
