@@ -435,14 +435,14 @@ class Net:
         stem output, resolved blocks and head output as at the field's default) put back to
         the default: e.g. round_to=16 on a net whose widths are all multiples of 16 already,
         depth_mult=0.5 on stages of one block each, stem_width on a stem of fixed width."""
-        net = self
+        net, resolution = self, self._resolution()  # every accepted change keeps it
         defaults = {f.name: f.default for f in dataclasses.fields(Net)}
         for name in RESOLVED_FIELDS:
             if getattr(net, name) == defaults[name]:
                 continue
             try:
                 other = dataclasses.replace(net, **{name: defaults[name]})
-                same = other._resolution() == net._resolution()
+                same = other._resolution() == resolution
             except ValueError:  # the default does not resolve here: the value matters
                 same = False
             if same:

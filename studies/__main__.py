@@ -266,20 +266,21 @@ def preflight(study: Study, budget_name: str) -> None:
             for params in points:
                 net = study.point(params, budget_name) if params else base
                 recipe = study.trial_recipe(params, budget_name)
+                label = variant_label(params) if params else ""
                 try:
                     adapted = adapt(net, shape.input_size, shape.num_classes, recipe)
                     adapted.validate(shape.input_size)
                 except ValueError as e:  # named as study.point names its own errors
-                    variant = f", variant {variant_label(params)}" if params else ""
+                    variant = f", variant {label}" if label else ""
                     raise ValueError(f"study {study.name}{variant}: {e}") from None
                 recipe_split(recipe, shape.train)  # its batch fits its images: before the data
                 same = (adapted.key(), repr(recipe.replace(seed=0)))
-                if params and same in trained_as:  # one net would count as two variants
+                if label and same in trained_as:  # one net would count as two variants
                     raise ValueError(
-                        f"study {study.name}: variants {trained_as[same]} and "
-                        f"{variant_label(params)} train the same net with the same recipe on "
-                        f"{study.dataset} (a value with no effect there); drop one")
-                trained_as.setdefault(same, variant_label(params) if params else "")
+                        f"study {study.name}: variants {trained_as[same]} and {label} train "
+                        f"the same net with the same recipe on {study.dataset} (a value with "
+                        "no effect there); drop one")
+                trained_as.setdefault(same, label)
         checks.tracking_store(tracking.tracking_uri())
         checks.study_not_running(study.name, tracking.tracking_uri())
         if study.kind == "search":

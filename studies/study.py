@@ -327,10 +327,8 @@ class Study:
     def with_budgets(self, budgets: Mapping[str, Budget], **changes: Any) -> Study:
         """This study with the budgets of these names replaced (and other fields `changes`,
         checked together with them)."""
-        unknown = sorted(set(budgets) - set(self.budget_names))
-        if unknown:
-            raise ValueError(f"budget {unknown[0]!r} is not a budget of study {self.name}; its "
-                             f"budgets: {', '.join(self.budget_names)}")
+        for name in budgets:
+            self.budget(name)  # an unknown name is refused as budget() refuses it
         between = tuple((name, budgets.get(name, b)) for name, b in self.between)
         fixed = {k: v for k, v in budgets.items() if k in ("quick", "full")}
         return dataclasses.replace(self, between=between, **fixed, **changes)
