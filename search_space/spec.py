@@ -161,6 +161,21 @@ class ResolvedBlock:
         return f"stages.{self.stage}.{self.index}"
 
 
+def _probes(value: Any, default: Any, hint: Any) -> list:
+    """Other values of an extras field to ask whether they build the same as `value`: every
+    option of a bool or a Literal; for a number the default and one more (a block that reads
+    a number is changed by every other value)."""
+    if isinstance(value, bool):
+        options: tuple = (True, False)
+    elif typing.get_origin(hint) is typing.Literal:
+        options = typing.get_args(hint)
+    elif isinstance(value, (int, float)):
+        options = (default, value * 2 if value else 1)
+    else:
+        options = (default,)
+    return [option for option in options if option != value]
+
+
 def make_divisible(value: float, divisor: int) -> int:
     """Round a scaled width to a multiple of `divisor`, never more than 10% down.
 
@@ -431,28 +446,83 @@ class Net:
         return hashlib.sha256(self.canonical().to_json().encode()).hexdigest()[:16]
 
     def canonical(self) -> Net:
-        """This point with every RESOLVED_FIELDS value that changes nothing it builds (the same
-        stem output, resolved blocks and head output as at the field's default) put back to
-        the default: e.g. round_to=16 on a net whose widths are all multiples of 16 already,
-        depth_mult=0.5 on stages of one block each, stem_width on a stem of fixed width."""
+        """This point with every value that changes nothing it builds (the same stem output,
+        resolved blocks and head output) settled, so that two points build the same modules
+        exactly when their canonical forms are equal:
+        - a RESOLVED_FIELDS value goes back to its default: e.g. round_to=16 on a net whose
+          widths are all multiples of 16 already, depth_mult=0.5 on stages of one block each,
+          stem_width on a stem of fixed width;
+        - a stage's expansion goes back to its default where its blocks do not read it
+          (Extras.reads_expansion: a basic block, a dense layer, ...);
+        - a block extra that a stage's blocks leave unused (Extras.as_built: shortcut B or A
+          where no block changes shape, a pool on a stride-1 stage) takes the value the other
+          stages of its block type agree on where it does matter, else its default. So a
+          uniform point keeps its key: ResNet-20's shortcut A on every stage, the first
+          stage's identity shortcuts included."""
         net, resolution = self, self._resolution()  # every accepted change keeps it
         defaults = {f.name: f.default for f in dataclasses.fields(Net)}
         for name in RESOLVED_FIELDS:
-            if getattr(net, name) == defaults[name]:
-                continue
-            try:
-                other = dataclasses.replace(net, **{name: defaults[name]})
-                same = other._resolution() == resolution
-            except ValueError:  # the default does not resolve here: the value matters
-                same = False
-            if same:
-                net = other
+            if getattr(net, name) != defaults[name]:
+                net = net._if_same(resolution, **{name: defaults[name]}) or net
+        expansion = Stage.__dataclass_fields__["expansion"].default
+        for i, stage in enumerate(self.stages):  # an expansion its blocks do not read
+            if stage.expansion != expansion:
+                net = net._if_same(resolution, stages=(
+                    *net.stages[:i], dataclasses.replace(stage, expansion=expansion),
+                    *net.stages[i + 1:])) or net
+        return net._settled_extras(resolution)
+
+    def _settled_extras(self, resolution: tuple) -> Net:
+        net = self
+        for kind in dict.fromkeys(type(s.extras) for s in self.stages):  # in stage order
+            at = [i for i, s in enumerate(self.stages) if type(s.extras) is kind]
+            hints = typing.get_type_hints(kind)
+            for f in dataclasses.fields(kind):
+                value_at = {i: getattr(net.stages[i].extras, f.name) for i in at}
+                # A stage's value is pinned where no other value builds the same there.
+                pinned = {i for i, v in value_at.items() if not any(
+                    net._with_extra(resolution, i, f.name, probe) is not None
+                    for probe in _probes(v, f.default, hints[f.name]))}
+                agreed = {value_at[i] for i in pinned}
+                preferred = [*agreed, f.default] if len(agreed) == 1 else [f.default]
+                for i in sorted(set(at) - pinned):
+                    for value in preferred:
+                        if value == value_at[i]:
+                            break
+                        other = net._with_extra(resolution, i, f.name, value)
+                        if other is not None:
+                            net = other
+                            break
         return net
+
+    def _with_extra(self, resolution: tuple, i: int, name: str, value: Any) -> Net | None:
+        """This point with stage i's extras field `name` set to `value`, if it still resolves
+        to `resolution`, else None."""
+        stage = self.stages[i]
+        try:
+            changed = dataclasses.replace(
+                stage, extras=dataclasses.replace(stage.extras, **{name: value}))
+        except ValueError:  # not a value of this field
+            return None
+        return self._if_same(resolution, stages=(*self.stages[:i], changed, *self.stages[i + 1:]))
+
+    def _if_same(self, resolution: tuple, **changes: Any) -> Net | None:
+        """This point with `changes` if it resolves to `resolution` (builds the same), else
+        None."""
+        try:
+            other = dataclasses.replace(self, **changes)
+            return other if other._resolution() == resolution else None
+        except ValueError:  # the changed point does not resolve: the value matters
+            return None
 
     def _resolution(self) -> tuple:
         """What the point's modules are built from: the stem's output, every resolved block
-        and the head's output."""
-        return self.stem_out, tuple(self.blocks()), self.head_out
+        with its extras as the block reads them (Extras.as_built; no expansion where it reads
+        none) and the head's output."""
+        blocks = tuple(dataclasses.replace(rb, extras=rb.extras.as_built(rb), **(
+            {} if rb.extras.reads_expansion else {"expansion": 0.0, "inner_width": 0}))
+            for rb in self.blocks())
+        return self.stem_out, blocks, self.head_out
 
     def flat(self) -> dict[str, Any]:
         """One level of dotted keys with scalar values, e.g. ``stages.0.extras.preact``."""

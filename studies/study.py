@@ -155,6 +155,9 @@ class Study:
     # suggests, or `recipe.<field>` for a recipe axis (the runner runs their product, times
     # the seeds).
     grid: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    # Variants of the grid's product not run (labels as variant_label writes them), e.g. one
+    # that builds the same net as another: two keys for one net would count it twice.
+    leave_out: tuple[str, ...] = ()
     baseline: str = ""  # variant label the paired tests compare against
     expected_order: tuple[str, ...] = ()  # variants best first, as the claim has them
     # The (better, worse) pairs the claim states, when they are not a chain (e.g. a cost-matched
@@ -197,6 +200,11 @@ class Study:
                 raise ValueError(f"Study.grid of ablation {self.name} must vary one or two axes")
             if len(self.objectives) != 1:
                 raise ValueError(f"ablation {self.name} takes one objective")
+            product = [variant_label(p) for p in grid_points(self.grid)]
+            unknown = [label for label in self.leave_out if label not in product]
+            if unknown:
+                raise ValueError(f"Study {self.name}: leave_out {unknown} not in the grid; "
+                                 f"its variants: {product}")
             for budget in self.budget_names:
                 if len(self.budget(budget).seed_looks) > 1 and not self.claim_pairs:
                     raise ValueError(
@@ -206,7 +214,7 @@ class Study:
                 grid = self.grid_for(budget)
                 if [k for k, _ in grid] != [k for k, _ in self.grid]:
                     raise ValueError(f"Study {self.name}: the {budget} grid varies other axes")
-                labels = {variant_label(p) for p in grid_points(grid)}
+                labels = set(self.variants(budget))
                 for label in (self.baseline, *self.expected_order,
                               *(v for pair in self.pairs for v in pair)):
                     if label and label not in labels:
@@ -214,7 +222,7 @@ class Study:
                             f"Study {self.name}: variant {label!r} is not in the {budget} grid; "
                             f"variants: {sorted(labels)}"
                         )
-        elif self.grid:
+        elif self.grid or self.leave_out:
             raise ValueError(f"search {self.name} takes no grid; its space samples the axes")
 
     def _check_types(self) -> None:
@@ -244,7 +252,7 @@ class Study:
             if value is not None and value < 1:
                 raise ValueError(f"Study.{name}={value} must be a positive integer (or None)")
             object.__setattr__(self, name, value)
-        for name in ("expected_order", "objectives"):
+        for name in ("expected_order", "objectives", "leave_out"):
             value = getattr(self, name)
             if not (isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)):
                 raise ValueError(f"Study.{name}={value!r} must be a tuple of strings")
@@ -303,8 +311,10 @@ class Study:
         return self.budget(budget).grid or self.grid
 
     def grid_points(self, budget: str | Budget = "quick") -> list[dict[str, Any]]:
-        """Every parameter combination of an ablation's grid at a budget (without seeds)."""
-        return grid_points(self.grid_for(budget))
+        """Every parameter combination of an ablation's grid at a budget (without seeds), but
+        those left out (`leave_out`)."""
+        return [p for p in grid_points(self.grid_for(budget))
+                if variant_label(p) not in self.leave_out]
 
     def variants(self, budget: str | Budget = "quick") -> list[str]:
         return [variant_label(p) for p in self.grid_points(budget)]

@@ -102,8 +102,8 @@ def test_grid_sampler_runs_the_grid(name):
         seen.add(variant_label({k: trial.params[k] for k in grid}))
         return 0.0
 
-    search.optimize(objective, n_trials=len(study.grid_points("quick")))
-    assert seen == set(study.variants("quick"))
+    search.optimize(objective, n_trials=math.prod(len(v) for v in grid.values()))
+    assert seen - set(study.leave_out) == set(study.variants("quick"))
 
 
 @pytest.mark.parametrize("name", [n for n in CATALOGUE if STUDIES[n].kind == "ablation"])

@@ -123,6 +123,14 @@ STUDY_FILES = {
                    "[1, 16]))\n"
                    "STUDY = Study(name='same_net', claim='c', source='s', base='resnet20', "
                    "space=space, grid={'round_to': (1, 16)})\n",
+    # resnet20's first stage changes no shape: its shortcut is an identity, A or B
+    "same_extras.py": "from studies.study import Study, with_extras\n"
+                      "def space(trial, base):\n"
+                      "    first = with_extras(base.replace(stages=base.stages[:1]), shortcut="
+                      "trial.suggest_categorical('first', ['A', 'B']))\n"
+                      "    return base.replace(stages=first.stages + base.stages[1:])\n"
+                      "STUDY = Study(name='same_extras', claim='c', source='s', "
+                      "base='resnet20', space=space, grid={'first': ('A', 'B')})\n",
 }
 
 
@@ -144,6 +152,9 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "{files}/missing.py"], "missing.py does not exist"),
     (["run", "{files}/same_net.py", "--set", "max_train_images=512"],
      "study same_net: variants round_to=1 and round_to=16 train the same net with the same "
+     "recipe on fashion_mnist"),
+    (["run", "{files}/same_extras.py", "--set", "max_train_images=512"],
+     "study same_extras: variants first=A and first=B train the same net with the same "
      "recipe on fashion_mnist"),
     (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
     (["run", "width_vs_depth", "--budget", "huge"],
@@ -577,3 +588,26 @@ def test_a_search_that_samples_a_pruned_point_again_reuses_it(workdir, capsys):
 
     assert analysis_main(["summary", "same_point"]) == 0  # the store's summary says the same
     assert "No trial has a val_error to compare" in capsys.readouterr().out
+
+
+def test_a_variant_left_out_of_the_grid_is_not_run_and_must_be_in_it():
+    from studies.study import Study
+
+    def space(trial, base):
+        return base.replace(width_mult=trial.suggest_categorical("w", [1.0, 2.0]),
+                            depth_mult=trial.suggest_categorical("d", [1.0, 2.0]))
+
+    study = Study(name="s", claim="c", source="s", base="resnet20", space=space,
+                  grid={"w": (1.0, 2.0), "d": (1.0, 2.0)}, leave_out=("w=1.0,d=2.0",))
+    assert study.variants() == ["w=1.0,d=1.0", "w=2.0,d=1.0", "w=2.0,d=2.0"]
+    with pytest.raises(ValueError, match=r"leave_out \['w=3.0,d=1.0'\] not in the grid; its "
+                       r"variants: \['w=1.0,d=1.0', 'w=1.0,d=2.0'"):
+        Study(name="s", claim="c", source="s", base="resnet20", space=space,
+              grid={"w": (1.0, 2.0), "d": (1.0, 2.0)}, leave_out=("w=3.0,d=1.0",))
+    with pytest.raises(ValueError, match="variant 'w=1.0,d=2.0' is not in the quick grid"):
+        Study(name="s", claim="c", source="s", base="resnet20", space=space,
+              grid={"w": (1.0, 2.0), "d": (1.0, 2.0)}, leave_out=("w=1.0,d=2.0",),
+              baseline="w=1.0,d=2.0")
+    with pytest.raises(ValueError, match="search s takes no grid"):
+        Study(name="s", claim="c", source="s", base="resnet20", space=space, kind="search",
+              leave_out=("w=1.0,d=2.0",))

@@ -8,7 +8,7 @@ the `preact_pool_fc` head.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,8 @@ class DenseExtras(Extras):
     concatenated to the input; a stage's width is the growth rate k. The first layer of a
     stride-2 stage starts with a transition: BN-ReLU-1x1 to floor(compression * c) ("C") and a
     2x2 average pool."""
+
+    reads_expansion: ClassVar[bool] = False
 
     bottleneck: bool = True
     bn_size: int = 4
@@ -50,6 +52,12 @@ class DenseExtras(Extras):
             raise ValueError(
                 f"{rb.where}.extras.compression={self.compression}: the transition compresses "
                 f"{rb.in_width} channels to 0; raise compression or the width before it")
+
+    def as_built(self, rb: Any) -> Extras:
+        """bn_size sizes the bottleneck, compression the transition of a stride-2 layer."""
+        unused = (() if self.bottleneck else ("bn_size",)) + (
+            () if rb.stride == 2 else ("compression",))
+        return self.with_defaults(*unused)
 
 
 class Transition(nn.Sequential):

@@ -7,7 +7,7 @@ column for the whole net). FractalNet has no stem (`none`, plain family) and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
@@ -27,6 +27,8 @@ class FractalExtras(Extras):
     keeping at least one) or, with probability global_drop, global (one column, the same in
     every block, is the whole network). dropout: after every conv of the block. stride 2 = a
     2x2 max-pool after the block (the paper pools after every block)."""
+
+    reads_expansion: ClassVar[bool] = False
 
     columns: int = 3
     local_drop: float = 0.15

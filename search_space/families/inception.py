@@ -32,6 +32,8 @@ class InceptionExtras(Extras):
     passes its input through. stride 2 = a max-pool first (3x3/2, or torchvision's 2x2/2 before
     Inception 5a), ceil mode as torchvision. factorize applies to the 3x3 and k x k convs."""
 
+    reads_expansion: ClassVar[bool] = False
+
     b1: int = field(default=64, metadata=WIDTH)
     b3_reduce: int = field(default=96, metadata=WIDTH)
     b3: int = field(default=128, metadata=WIDTH)
@@ -57,6 +59,12 @@ class InceptionExtras(Extras):
         at_least_one(rb, self, ("b1", "b3_reduce", "b3", "b5_reduce", "b5", "pool_proj"))
         check_factorize(rb, self.b5_kernel, self.factorize)
 
+    def as_built(self, rb: Any) -> Extras:
+        """pool is the max-pool of a stride-2 module; the naive module has no reductions."""
+        unused = (() if rb.stride == 2 else ("pool",)) + (
+            () if self.reduce else ("b3_reduce", "b5_reduce", "pool_proj"))
+        return self.with_defaults(*unused)
+
 
 # Output channels of the Inception-v3 modules (Szegedy et al. 2016, Fig. 5-7 and 10; widths as
 # torchvision's inception_v3, which follows the authors' TensorFlow release).
@@ -76,6 +84,7 @@ class InceptionV3Extras(Extras):
     E: expanded filter banks (Fig. 7). B and D are the stride-2 modules. Inner widths are the
     paper's and fixed (width_mult does not apply); pool_features (A) and channels_7x7 (C) vary."""
 
+    reads_expansion: ClassVar[bool] = False
     fixed_widths: ClassVar[str] = ("Inception-v3 modules have fixed inner widths; scale "
                                    "pool_features/channels_7x7 instead")
 
@@ -100,6 +109,12 @@ class InceptionV3Extras(Extras):
                 f"{rb.where}.width={rb.width} but module {self.module} gives {rb.out_width} "
                 "channels"
             )
+
+    def as_built(self, rb: Any) -> Extras:
+        """pool_features is module A's, channels_7x7 module C's."""
+        unused = (() if self.module == "A" else ("pool_features",)) + (
+            () if self.module == "C" else ("channels_7x7",))
+        return self.with_defaults(*unused)
 
 
 def _unit(cin, cout, kernel, stride, padding, groups):

@@ -7,7 +7,7 @@ Block `inverted` (the inverted residual, with the Fig. 6 ablations as extras), t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
@@ -38,6 +38,20 @@ class InvertedExtras(Extras):
         if rb.expansion == 1 and rb.inner_width != rb.in_width:
             raise ValueError(f"{rb.where}.expansion=1 needs inner width == input width")
 
+    def as_built(self, rb: Any) -> Extras:
+        """The shortcut the block has: none where its kind does not fit the block's shape."""
+        return replace(self, shortcut=shortcut_of(self.shortcut, rb))
+
+
+def shortcut_of(kind: str, rb: Any) -> str:
+    """An inverted residual's shortcut: between bottlenecks only where the block keeps its
+    input's shape, between expansions only at stride 1, else none."""
+    if kind == "bottleneck" and not (rb.stride == 1 and rb.in_width == rb.out_width):
+        return "none"
+    if kind == "expansion" and rb.stride != 1:
+        return "none"
+    return kind
+
 
 _ACTIVATIONS = {"linear": None, "relu6": nn.ReLU6, "relu": nn.ReLU}
 
@@ -59,11 +73,7 @@ class InvertedResidual(nn.Module):
             raise ValueError(f"{rb.label()}: expansion 1 needs inner width {inner} == input {cin}")
         self.depthwise = conv_bn(inner, inner, 3, rb.stride, groups=inner, act=nn.ReLU6)
         self.project = conv_bn(inner, w, 1, act=_ACTIVATIONS[ex.activation])
-        self.mode = ex.shortcut
-        if ex.shortcut == "bottleneck" and not (rb.stride == 1 and cin == w):
-            self.mode = "none"
-        if ex.shortcut == "expansion" and rb.stride != 1:
-            self.mode = "none"
+        self.mode = shortcut_of(ex.shortcut, rb)
         self.drop_path = drop_path(rb.drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

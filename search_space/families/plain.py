@@ -8,7 +8,7 @@ position (interop.load_torchvision).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 from torch import nn
@@ -26,6 +26,8 @@ class PlainExtras(Extras):
     """Plain conv layer (VGG, AlexNet): k x k conv (with bias) -> [BN] -> ReLU; stride 2 = a
     max-pool (2x2, or AlexNet's overlapping 3x3/2) before the conv."""
 
+    reads_expansion: ClassVar[bool] = False
+
     batchnorm: bool = False
     kernel: Literal[3, 1, 5, 7, 11] = 3
     pool: Literal["2x2", "3x3"] = "2x2"
@@ -36,6 +38,12 @@ class PlainExtras(Extras):
         check_factorize(rb, self.kernel, self.factorize)
         if rb.groups != 1 and self.factorize != "none":
             raise ValueError(f"{rb.where}.groups={rb.groups}: a factorised conv takes no groups")
+
+    def as_built(self, rb: Any) -> Extras:
+        """pool is the max-pool of a stride-2 layer; a 1x1 conv has nothing to factorise."""
+        unused = (() if rb.stride == 2 else ("pool",)) + (
+            () if self.kernel != 1 else ("factorize",))
+        return self.with_defaults(*unused)
 
 
 class PlainConv(nn.Module):

@@ -8,13 +8,13 @@ Blocks `basic` and `bottleneck`; the stems `imagenet`, `cifar` and `cifar_preact
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..extras import Extras
+from ..extras import Extras, projects
 from ..layers import conv, conv_bn, drop_path, pool_fc, residual_shortcut
 from ..registry import BlockType, HeadType, StemType, blocks, heads, stems
 
@@ -27,12 +27,21 @@ def _check_shortcut_a(rb: Any, shortcut: str) -> None:
         raise ValueError(f"{rb.where}.extras.shortcut='A' cannot reduce channels; use 'B'")
 
 
+def _shortcut_as_built(extras: Extras, rb: Any) -> Extras:
+    """A and B are the same identity where the shape does not change; none is not."""
+    if extras.shortcut != "none" and not projects(rb):
+        return extras.with_defaults("shortcut")
+    return extras
+
+
 @dataclass(frozen=True)
 class BasicExtras(Extras):
     """Two 3x3 convs. preact: BN-ReLU before each conv (He et al. 2016).
     shortcut: B = 1x1 projection where the shape changes, identity elsewhere; A = strided
     subsample + zero-padded channels, no parameters (He et al. 2015, CIFAR); none = plain net.
     dropout: between the two convs (WRN)."""
+
+    reads_expansion: ClassVar[bool] = False
 
     preact: bool = False
     shortcut: Literal["B", "A", "none"] = "B"
@@ -41,6 +50,9 @@ class BasicExtras(Extras):
     def check(self, rb: Any) -> None:
         super().check(rb)
         _check_shortcut_a(rb, self.shortcut)
+
+    def as_built(self, rb: Any) -> Extras:
+        return _shortcut_as_built(self, rb)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,10 @@ class BottleneckExtras(Extras):
                 f"{rb.inner_width}"
             )
         _check_shortcut_a(rb, self.shortcut)
+
+    def as_built(self, rb: Any) -> Extras:
+        extras = _shortcut_as_built(self, rb)
+        return extras.with_defaults("stride_on") if rb.stride == 1 else extras
 
 
 class ResidualBase(nn.Module):

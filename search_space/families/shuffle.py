@@ -7,7 +7,7 @@ head `conv_relu_pool_fc` (its conv5).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +50,13 @@ class ShuffleExtras(Extras):
             if ch % g:
                 raise ValueError(f"{rb.where}.groups={g} does not divide the {what} {ch}")
 
+    def as_built(self, rb: Any) -> Extras:
+        """One group has nothing to shuffle, and ungrouped_first concerns a stage's first unit
+        only."""
+        if rb.groups == 1:
+            return self.with_defaults("shuffle", "ungrouped_first")
+        return self.with_defaults("ungrouped_first") if rb.index else self
+
 
 @dataclass(frozen=True)
 class ShuffleV2Extras(Extras):
@@ -57,6 +64,8 @@ class ShuffleV2Extras(Extras):
     depthwise 3x3 -> 1x1) and concatenates; stride 2 transforms the whole input in two branches
     (depthwise 3x3/2 -> 1x1, and 1x1 -> depthwise 3x3/2 -> 1x1), each w/2 wide. Then a channel
     shuffle of 2 groups (off with shuffle=False)."""
+
+    reads_expansion: ClassVar[bool] = False
 
     shuffle: bool = True
 
