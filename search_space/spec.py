@@ -452,6 +452,7 @@ class Net:
         - a RESOLVED_FIELDS value goes back to its default: e.g. round_to=16 on a net whose
           widths are all multiples of 16 already, depth_mult=0.5 on stages of one block each,
           stem_width on a stem of fixed width;
+        - aux_head goes back to its default on a net without auxiliary classifiers;
         - a stage's expansion goes back to its default where its blocks do not read it
           (Extras.reads_expansion: a basic block, a dense layer, ...);
         - a block extra that a stage's blocks leave unused (Extras.as_built: shortcut B or A
@@ -464,6 +465,8 @@ class Net:
         for name in RESOLVED_FIELDS:
             if getattr(net, name) != defaults[name]:
                 net = net._if_same(resolution, **{name: defaults[name]}) or net
+        if not net.aux_after:  # no auxiliary classifier: its kind builds nothing
+            net = dataclasses.replace(net, aux_head=defaults["aux_head"])
         expansion = Stage.__dataclass_fields__["expansion"].default
         for i, stage in enumerate(self.stages):  # an expansion its blocks do not read
             if stage.expansion != expansion:

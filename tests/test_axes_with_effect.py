@@ -116,6 +116,33 @@ def test_a_key_changes_exactly_when_what_is_built_changes(block):
         assert (other.key() == net.key()) == same_modules, (block, field, value)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("block", sorted(BY_BLOCK))
+def test_a_net_field_changes_the_key_exactly_when_what_is_built_changes(block):
+    """Every stem, head and auxiliary head, dropout, classes and channels, auxiliary
+    classifiers on or off, on one preset per block type: same key if and only if same
+    modules (an aux_head without aux_after builds nothing)."""
+    from search_space.registry import aux_heads, stems
+
+    net = PRESETS[BY_BLOCK[block][0]]
+    built, tried = _built(net), 0
+    changes = [*(("aux_head", a) for a in aux_heads), *(("stem", s) for s in stems),
+               *(("head", h) for h in heads), ("dropout", 0.3), ("dropout", 0.0),
+               ("num_classes", 7), ("in_channels", 1), ("aux_after", (0,)), ("aux_after", ())]
+    for name, value in changes:
+        if getattr(net, name) == value:
+            continue
+        try:
+            other = net.replace(**{name: value})
+            other.validate(_shape(other))
+        except ValueError:
+            continue
+        same_modules = _built(other) == built
+        assert (other.key() == net.key()) == same_modules, (block, name, value)
+        tried += 1
+    assert tried
+
+
 def test_a_value_without_effect_keeps_the_key_and_the_json():
     net = PRESETS["resnet20"]  # widths 16/32/64: already multiples of 16, depth 3 per stage
     assert net.replace(round_to=16).key() == net.key()
