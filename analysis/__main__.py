@@ -8,14 +8,10 @@ import sys
 from pathlib import Path
 
 from studies import checks, find_study
+from studies.results import grid_order, study_summary
+from verdicts.markdown import summary_markdown
 
-from .report import (
-    grid_order,
-    study_summary,
-    summary_markdown,
-    write_calibration,
-    write_report,
-)
+from .report import write_calibration, write_report
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .stats import Summary, mean_ci  # noqa: E402
+from verdicts.stats import Summary, mean_ci  # noqa: E402
 
 
 def pareto_front(points: pd.DataFrame, x: str, y: str) -> pd.DataFrame:

@@ -9,11 +9,13 @@ from typing import Any
 
 
 def lazy_getattr(package: str, modules: dict[str, str]) -> Callable[[str], Any]:
-    """A module `__getattr__` that imports `package.<modules[name]>` when `name` is first used."""
+    """A module `__getattr__` that imports `package.<modules[name]>` (or, for a dotted
+    `modules[name]`, that module itself) when `name` is first used."""
 
     def __getattr__(name: str) -> Any:
         if name in modules:
-            return getattr(importlib.import_module(f"{package}.{modules[name]}"), name)
+            module = modules[name] if "." in modules[name] else f"{package}.{modules[name]}"
+            return getattr(importlib.import_module(module), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__

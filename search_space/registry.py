@@ -22,14 +22,32 @@ T = TypeVar("T")
 
 FAMILIES = "search_space.families"
 _families_loaded = False
+_families_failed: Exception | None = None  # why importing them failed, raised at every lookup
+
+
+class FamiliesImportError(ImportError):
+    """The families that ship with the space could not be imported: every lookup says why,
+    rather than calling the parts they hold unknown."""
 
 
 def load_families() -> None:
-    """Import the families that ship with the space (once; they register themselves)."""
-    global _families_loaded
+    """Import the families that ship with the space (once; they register themselves). If that
+    fails, this and every later call raise FamiliesImportError with the family's own error."""
+    global _families_loaded, _families_failed
+    if _families_failed is not None:
+        raise FamiliesImportError(_failure_text(_families_failed)) from _families_failed
     if not _families_loaded:
         _families_loaded = True  # before the import: the families' own lookups must not recurse
-        importlib.import_module(FAMILIES)
+        try:
+            importlib.import_module(FAMILIES)
+        except Exception as e:
+            _families_failed = e
+            raise FamiliesImportError(_failure_text(e)) from e
+
+
+def _failure_text(error: Exception) -> str:
+    return (f"the block families ({FAMILIES}) failed to import: {type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}")
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,15 @@ def _probes(value: Any, default: Any, hint: Any) -> list:
     return [option for option in options if option != value]
 
 
+def _known_fields(given: dict[str, Any], cls: type, where: str) -> None:
+    """ValueError naming the keys of `given` that are not fields of the dataclass `cls`."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(given) - names)
+    if unknown:
+        raise ValueError(f"{where}{unknown} not a field of {cls.__name__}; valid: "
+                         f"{sorted(names)}")
+
+
 def make_divisible(value: float, divisor: int) -> int:
     """Round a scaled width to a multiple of `divisor`, never more than 10% down.
 
@@ -400,10 +409,7 @@ class Net:
         if not isinstance(d, dict):
             raise ValueError(f"a point is a JSON object of Net fields, not {type(d).__name__}")
         d = dict(d)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise ValueError(f"{unknown} not a field of Net; valid: {sorted(names)}")
+        _known_fields(d, cls, "")
         if "stages" not in d:
             raise ValueError("stages missing")
         stages = []
@@ -414,10 +420,7 @@ class Net:
             if not isinstance(s, dict):
                 raise ValueError(f"stages.{i}={s!r} is not an object of Stage fields")
             s = dict(s)
-            snames = {f.name for f in dataclasses.fields(Stage)}
-            bad = sorted(set(s) - snames)
-            if bad:
-                raise ValueError(f"stages.{i}: {bad} not a field of Stage; valid: {sorted(snames)}")
+            _known_fields(s, Stage, f"stages.{i}: ")
             if "block" not in s:
                 raise ValueError(f"stages.{i}.block missing")
             extras = s.get("extras")

@@ -219,82 +219,23 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
         if "base" in study_changes and study_changes["base"] not in PRESETS:
             raise ValueError(f"--set base={study_changes['base']!r} is not a preset; "
                              "`make zoo` lists them")
-        budgets = {budget_name: new_budget}
-        if "grid" in budget_changes:  # a narrowed grid keeps the claim's variants it still has
-            labels = set(study.variants(new_budget))
-            order = tuple(v for v in study.expected_order if v in labels)
-            study_changes["expected_order"] = order if len(order) > 1 else ()
-            study_changes["pairs"] = tuple(p for p in study.pairs if set(p) <= labels)
-            study_changes["baseline"] = study.baseline if study.baseline in labels else ""
-            for other in study.budget_names:  # every budget runs the narrowed grid
-                if other != budget_name:
-                    budgets[other] = dataclasses.replace(study.budget(other),
-                                                         grid=new_budget.grid)
-            if not study_changes["pairs"] and not study_changes["expected_order"]:
-                # no claim left to decide: each budget trains exactly its `seeds` (unless the
-                # user asked for max_seeds, which the study then refuses in one line)
-                for key, b in budgets.items():
-                    if key != budget_name or "max_seeds" not in budget_changes:
-                        budgets[key] = dataclasses.replace(b, max_seeds=0)
-                new_budget = budgets[budget_name]
-        study = study.with_budgets(budgets, **study_changes)
+        if "grid" in budget_changes:
+            study = study.with_grid(budget_name, new_budget,
+                                    keep_max_seeds="max_seeds" in budget_changes)
+            study = dataclasses.replace(study, **study_changes) if study_changes else study
+        else:
+            study = study.with_budgets({budget_name: new_budget}, **study_changes)
     except (ValueError, TypeError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
-    return study, new_budget
+    return study, study.budget(budget_name)
 
 
 def preflight(study: Study, budget_name: str) -> None:
-    """Everything that can be checked before Ray starts, cheapest first and before anything is
-    written: points, the recipe against the data's size, the stores, folders and cluster the
-    environment names, this machine's CPUs and GPUs, and last the data itself."""
-    import os
-
-    from trainers.contract import adapt
-    from trainers.data import load, parse, recipe_split
-
-    from . import checks, tracking
-    from .locations import atlas_folder, optuna_storage_url
-    from .study import variant_label
+    """checks.preflight, its refusal as one line (UsageError)."""
+    from . import checks
 
     try:
-        study.validate(budget_name)
-        shape = parse(study.dataset).shape
-        base = study.base_net
-        points = study.grid_points(budget_name) or [{}]
-        if shape is not None:
-            trained_as: dict[tuple[str, str], str] = {}  # (net key, recipe) -> variant
-            for params in points:
-                net = study.point(params, budget_name) if params else base
-                recipe = study.trial_recipe(params, budget_name)
-                label = variant_label(params) if params else ""
-                try:
-                    adapted = adapt(net, shape.input_size, shape.num_classes, recipe)
-                    adapted.validate(shape.input_size)
-                except ValueError as e:  # named as study.point names its own errors
-                    variant = f", variant {label}" if label else ""
-                    raise ValueError(f"study {study.name}{variant}: {e}") from None
-                recipe_split(recipe, shape.train)  # its batch fits its images: before the data
-                same = (adapted.key(), repr(recipe.replace(seed=0)))
-                if label and same in trained_as:  # one net would count as two variants
-                    raise ValueError(
-                        f"study {study.name}: variants {trained_as[same]} and {label} train "
-                        f"the same net with the same recipe on {study.dataset} (a value with "
-                        "no effect there); drop one")
-                trained_as.setdefault(same, label)
-        checks.tracking_store(tracking.tracking_uri())
-        checks.study_not_running(study.name, tracking.tracking_uri())
-        if study.kind == "search":
-            checks.optuna_storage(optuna_storage_url())
-        checks.writable_folder(atlas_folder(), "ATLAS_HOME (checkpoints, Ray's results)",
-                               "ATLAS_HOME")
-        budget = study.budget(budget_name)
-        if os.environ.get("RAY_ADDRESS"):
-            checks.ray_address(os.environ["RAY_ADDRESS"])
-        else:
-            checks.local_resources(budget.trial_cpus(), budget.gpus_per_trial, budget_name)
-        data = load(study.dataset)  # a missing dataset fails here, saying how to get it
-        for params in points:  # every trial's recipe fits it
-            recipe_split(study.trial_recipe(params, budget_name), len(data.train_labels))
+        checks.preflight(study, budget_name)
     except (ValueError, FileNotFoundError, PermissionError, OSError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
 
@@ -318,7 +259,7 @@ def _run(study: Study, budget_name: str, fresh: bool, overrides: str, clock) -> 
             with clock.phase("shutdown"):
                 runner.shutdown()
         with clock.phase("analysis"), stage("summarising"):  # pandas, scipy load only now
-            from analysis.report import run_end_summary
+            from .results import run_end_summary
 
             summary = run_end_summary(study, outcome["condition"])
     except runner.StudyBusy as e:

@@ -1,6 +1,7 @@
-"""Checks of what a study takes from outside the command line (the environment's stores, Ray
-cluster, folders, this machine's CPUs and GPUs), run in preflight: before the store, Ray or
-the data is touched, so that a bad setting is one line and nothing is written.
+"""The preflight of a study (`preflight`: its points and recipes, then what it takes from
+outside the command line: the environment's stores, Ray cluster, folders, this machine's CPUs
+and GPUs, the data), run before the store, Ray or the data is touched, so that a bad setting
+is one line and nothing is written.
 
 Each check raises ValueError (the caller reports it in one line, exit status 2) with what is
 wrong and what to do.
@@ -14,6 +15,17 @@ import socket
 import tempfile
 import urllib.parse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trainers.contract import adapt
+
+from .host import machine_cores
+from .study import variant_label
+
+if TYPE_CHECKING:
+    from trainers.data import Shape
+
+    from .study import Study
 
 # The tracking-store schemes MLflow accepts (its database engines, a server, Databricks).
 TRACKING_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql", "http", "https", "file",
@@ -263,34 +275,6 @@ def http2_answer(host: str, port: int) -> str | None:
     return f"it answered {shown!r}"
 
 
-def machine_cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
-    """The CPU cores this process may run on, not the host's count: its affinity (which
-    taskset narrows), and no more than a container's CPU quota (`docker --cpus`), which a local
-    Ray counts too (a trial asking for more cores than Ray has would wait forever)."""
-    if hasattr(os, "sched_getaffinity"):
-        cores = len(os.sched_getaffinity(0))
-    else:
-        cores = os.cpu_count() or 1
-    quota = cgroup_cpu_quota(cgroup)
-    return max(1, min(cores, quota)) if quota is not None else cores
-
-
-def cgroup_cpu_quota(cgroup: Path) -> int | None:
-    """Whole CPUs of this cgroup's quota (cgroup v2 `cpu.max`, else v1 `cpu.cfs_quota_us` over
-    `cpu.cfs_period_us`), rounded down; None where there is none."""
-    try:
-        quota, period = (cgroup / "cpu.max").read_text().split()[:2]
-        return None if quota == "max" else int(quota) // int(period)
-    except (OSError, ValueError):
-        pass
-    try:
-        quota = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
-        period = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):
-        return None
-    return quota // period if quota > 0 and period > 0 else None
-
-
 def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str) -> None:
     """A trial's CPUs and GPUs exist on this machine (a local Ray would wait for them
     forever). Not checked against a cluster (RAY_ADDRESS): its nodes are not known here."""
@@ -309,3 +293,61 @@ def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str
         if gpus_per_trial > gpus:
             raise ValueError(f"gpus_per_trial={gpus_per_trial:g} but this machine has {gpus} "
                              "GPU(s)")
+
+
+def preflight(study: Study, budget_name: str) -> None:
+    """Everything that can be checked before Ray starts, cheapest first and before anything is
+    written: points, the recipe against the data's size, the stores, folders and cluster the
+    environment names, this machine's CPUs and GPUs, and last the data itself. Raises
+    ValueError or OSError (the first line names what is wrong)."""
+    from trainers.data import load, parse, recipe_split
+
+    from . import tracking
+    from .locations import atlas_folder, optuna_storage_url
+
+    study.validate(budget_name)
+    shape = parse(study.dataset).shape
+    points = study.grid_points(budget_name) or [{}]
+    if shape is not None:
+        distinct_points(study, budget_name, points, shape)
+    tracking_store(tracking.tracking_uri())
+    study_not_running(study.name, tracking.tracking_uri())
+    if study.kind == "search":
+        optuna_storage(optuna_storage_url())
+    writable_folder(atlas_folder(), "ATLAS_HOME (checkpoints, Ray's results)", "ATLAS_HOME")
+    budget = study.budget(budget_name)
+    if os.environ.get("RAY_ADDRESS"):
+        ray_address(os.environ["RAY_ADDRESS"])
+    else:
+        local_resources(budget.trial_cpus(), budget.gpus_per_trial, budget_name)
+    data = load(study.dataset)  # a missing dataset fails here, saying how to get it
+    for params in points:  # every trial's recipe fits it
+        recipe_split(study.trial_recipe(params, budget_name), len(data.train_labels))
+
+
+def distinct_points(study: Study, budget_name: str, points: list[dict], shape: Shape
+                    ) -> None:
+    """Every variant's point adapts to the data and validates at its input size, its batch fits
+    the data's training images, and no two variants train the same net with the same recipe."""
+    from trainers.data import recipe_split
+
+    base = study.base_net
+    trained_as: dict[tuple[str, str], str] = {}  # (net key, recipe) -> variant
+    for params in points:
+        net = study.point(params, budget_name) if params else base
+        recipe = study.trial_recipe(params, budget_name)
+        label = variant_label(params) if params else ""
+        try:
+            adapted = adapt(net, shape.input_size, shape.num_classes, recipe)
+            adapted.validate(shape.input_size)
+        except ValueError as e:  # named as study.point names its own errors
+            variant = f", variant {label}" if label else ""
+            raise ValueError(f"study {study.name}{variant}: {e}") from None
+        recipe_split(recipe, shape.train)  # its batch fits its images: before the data
+        same = (adapted.key(), repr(recipe.replace(seed=0)))
+        if label and same in trained_as:  # one net would count as two variants
+            raise ValueError(
+                f"study {study.name}: variants {trained_as[same]} and {label} train "
+                f"the same net with the same recipe on {study.dataset} (a value with "
+                "no effect there); drop one")
+        trained_as.setdefault(same, label)

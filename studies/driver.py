@@ -30,14 +30,15 @@ from typing import Any
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-from analysis.sequential import encode
 from trainers.contract import training_identity
 from trainers.data import parse as parse_data
+from verdicts.sequential import encode
 
-from . import checks, liveness, rounds, schema, tracking
+from . import checks, host, liveness, rounds, schema, tracking
 from .failures import stage
+from .locations import atlas_folder, ray_storage
 from .progress import Progress
-from .ray_setup import atlas_folder, init_ray, ray_storage
+from .ray_setup import init_ray
 from .search_store import SearchStore
 from .study import Budget, Study
 from .timing import StudyClock
@@ -152,7 +153,7 @@ def _open_store(study: Study, budget_name: str, budget: Budget, shape, fresh: bo
               parent_id="", generation=gen,
               checkpoint_root=str(atlas_folder() / "checkpoints" / study.name),
               input_size=shape.input_size, num_classes=shape.num_classes,
-              tags={schema.GIT_COMMIT: tracking.git_commit(),
+              tags={schema.GIT_COMMIT: host.git_commit(),
                     schema.CONDITION: condition_key(study, budget_name, budget, recipe),
                     schema.OVERRIDES: overrides,
                     schema.SEED_LOOKS: encode(budget.seed_looks)},

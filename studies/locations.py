@@ -1,5 +1,7 @@
-"""Where a study keeps its state, from the environment or beside the working folder (light: the
-preflight checks read these before Ray or Optuna is imported)."""
+"""Where a study keeps its state, from the environment or beside the working folder: the one
+module that decides it (light: the preflight checks read these before Ray, MLflow or Optuna is
+imported). The datasets' folder is the trainer's (trainers.data.data_root: ATLAS_DATA, else
+./data)."""
 
 from __future__ import annotations
 
@@ -15,3 +17,23 @@ def atlas_folder() -> Path:
 def optuna_storage_url() -> str:
     """Optuna's study store: beside the default MLflow store, or ATLAS_OPTUNA_STORAGE."""
     return os.environ.get("ATLAS_OPTUNA_STORAGE") or f"sqlite:///{Path.cwd() / 'optuna.db'}"
+
+
+def default_tracking_uri() -> str:
+    """The MLflow store when MLFLOW_TRACKING_URI is unset: ./mlruns.db (SQLite)."""
+    return f"sqlite:///{Path.cwd() / 'mlruns.db'}"
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
+
+
+def artifact_root() -> str:
+    """Where the default store keeps artifacts (reports): ./mlartifacts."""
+    return (Path.cwd() / "mlartifacts").as_uri()
+
+
+def ray_storage() -> str:
+    """Where Ray Tune keeps results and trial checkpoints: ./.atlas/ray_results, or
+    ATLAS_RAY_STORAGE (on a multi-machine cluster, storage every node reaches: NFS, s3://)."""
+    return os.environ.get("ATLAS_RAY_STORAGE") or str(atlas_folder() / "ray_results")

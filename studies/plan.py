@@ -57,7 +57,7 @@ def expected_wall_s(study: Study, name: str) -> list[float] | None:
 # The detectable effect at a design's last look, in standard deviations of the paired
 # difference, kept between invocations: computing it imports scipy.special and draws the
 # sequential levels (most of `studies show`'s time), and it depends only on the design.
-# Bump the version when analysis.power or analysis.sequential change what they compute.
+# Bump the version when verdicts.power or verdicts.sequential change what they compute.
 _CACHE_VERSION = 1
 
 
@@ -79,8 +79,8 @@ def detectable_in_sd(looks: tuple[int, ...]) -> float:
         cached = {}
     if isinstance(cached.get(key), (int, float)):
         return float(cached[key])
-    from analysis.power import detectable
-    from analysis.sequential import Design
+    from verdicts.power import detectable
+    from verdicts.sequential import Design
 
     value = detectable(1.0, looks[-1], Design(looks).nominal_alpha(len(looks) - 1))
     try:  # a cache that cannot be written only costs time
@@ -94,7 +94,7 @@ def detectable_in_sd(looks: tuple[int, ...]) -> float:
 
 
 def budget_lines(study: Study, name: str) -> list[str]:
-    from analysis.power import effect_text
+    from verdicts.power import effect_text
 
     budget = study.budget(name)
     lines = [f"{name} budget: recipe {recipe_changes(study.recipe_for(name))}"]

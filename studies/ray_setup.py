@@ -12,15 +12,7 @@ import ray
 from trainers.data import data_root
 
 from . import liveness
-from .locations import atlas_folder
 from .study import Study
-
-
-def ray_storage() -> str:
-    """Where Ray Tune keeps results and trial checkpoints: ./.atlas/ray_results, or
-    ATLAS_RAY_STORAGE (on a multi-machine cluster, storage every node reaches: NFS, s3://)."""
-    return os.environ.get("ATLAS_RAY_STORAGE") or str(atlas_folder() / "ray_results")
-
 
 # Whether this module started (or attached to) the Ray this process uses: a Ray the caller
 # started (a notebook's, the test session's) is theirs, used as it is and left running.

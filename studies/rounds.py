@@ -2,7 +2,7 @@
 
 A budget with `max_seeds` trains `seeds` replicates of every variant, then `seed_step` more per
 round while some claim pair is undecided (the analysis's claim check under the budget's
-group-sequential design, analysis.sequential). The decision after a round is a function of the
+group-sequential design, verdicts.sequential). The decision after a round is a function of the
 finished trials of the round's seeds alone, read back from MLflow, so a resumed study replays
 the same decisions and carries on in the round it was in; no seed is trained twice (the
 trials' keys say what finished).
@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from analysis.learned import chance_level
-from analysis.load import tidy
-from analysis.power import effect_text
-from analysis.sequential import Design
-from analysis.stats import summarize
+from verdicts.learned import chance_level
+from verdicts.power import effect_text
+from verdicts.sequential import Design
+from verdicts.stats import summarize
 
 from . import schema, tracking
+from .results import tidy
 from .trial import Job
 
 
@@ -38,7 +38,7 @@ def design(job: Job) -> Design:
 
 def decide(client, job: Job, seeds: int) -> list[PairDecision]:
     """Each claim pair's decision on the finished trials with seed < `seeds`: the analysis's
-    own claim check (analysis.stats.summarize) under the budget's design."""
+    own claim check (verdicts.stats.summarize) under the budget's design."""
     rows = tidy(tracking.child_runs(client, job.experiment_id, job.generation))
     metric = job.study.metric
     if not rows.empty and metric in rows:

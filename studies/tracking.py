@@ -16,11 +16,8 @@ import json
 import logging
 import math
 import os
-import platform
-import subprocess
 import time
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +25,14 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-from . import liveness, schema
+from . import host, liveness, schema
+from .locations import artifact_root, default_tracking_uri, tracking_uri
 from .locks import complete_or_absent, sqlite_store_lock
 from .schema import FAILURE_STATUSES
 
 PARENT_TAG = schema.PARENT
 MAX_PARAM_CHARS = 6000  # MLflow's limit on one param value
 MAX_TAG_CHARS = 5000  # and on one tag value (kept well under its limit)
-
-
-def default_tracking_uri() -> str:
-    return f"sqlite:///{Path.cwd() / 'mlruns.db'}"
-
-
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri()
-
-
-def artifact_root() -> str:
-    return (Path.cwd() / "mlartifacts").as_uri()
 
 
 def missing_store() -> str | None:
@@ -108,44 +94,11 @@ def bump_generation(c: MlflowClient, exp_id: str) -> int:
     return new
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, cwd=Path(__file__).parent)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "-"
-
-
 def machine_tags(device: str) -> dict[str, str]:
     """Where a trial ran, as tags: the report's hardware line is read from them, not from the
     machine that writes the report."""
-    gpu = ""
-    if device.startswith("cuda"):
-        import torch
-
-        gpu = torch.cuda.get_device_name(torch.device(device))
-    versions = ", ".join([f"Python {platform.python_version()}"] + [
-        f"{name} {_version(name)}" for name in ("torch", "ray", "optuna", "mlflow")])
-    return {schema.CPU: cpu_model(), schema.CORES: str(os.cpu_count() or "?"), schema.GPU: gpu,
-            schema.VERSIONS: versions}
+    return {schema.CPU: host.cpu_model(), schema.CORES: str(os.cpu_count() or "?"),
+            schema.GPU: host.gpu_name(device), schema.VERSIONS: host.versions()}
 
 
 def trial_key(**parts: Any) -> str:
@@ -159,7 +112,7 @@ def start_parent(c: MlflowClient, exp_id: str, study: str, budget: str,
         exp_id,
         run_name=f"{study}-{budget}-{time.strftime('%Y%m%d-%H%M%S')}",
         tags={schema.ROLE: schema.ROLE_PARENT, schema.BUDGET: budget,
-              schema.GIT_COMMIT: git_commit(), schema.DRIVER: liveness.identity(),
+              schema.GIT_COMMIT: host.git_commit(), schema.DRIVER: liveness.identity(),
               schema.HEARTBEAT: f"{time.time():.0f}", **tags},
     )
     return run.info.run_id

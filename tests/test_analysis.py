@@ -11,8 +11,8 @@ from mlflow.tracking import MlflowClient
 from scipy import stats
 
 from analysis import mean_ci, paired_test, summarize, write_report
-from analysis.claim_check import reading
 from analysis.plots import pareto_front
+from verdicts.claim_check import reading
 
 
 def frame(values: dict[str, list[float]], status: str = "ok") -> pd.DataFrame:
@@ -48,10 +48,10 @@ def test_paired_test_matches_scipy_and_handles_degenerate_cases():
 @pytest.mark.parametrize("shift", [0.0, 0.004, 0.01])
 @pytest.mark.parametrize("noise", [0.0, 1e-15, 0.003])
 def test_the_paired_table_and_the_claim_check_give_one_p_per_pair(shift, noise):
-    """One owner of the paired t-test and of the no-spread rule (analysis.paired): a report's
+    """One owner of the paired t-test and of the no-spread rule (verdicts.paired): a report's
     table of paired differences and its claim check agree on every pair, no spread included
     (a constant difference, or one of float rounding)."""
-    from analysis.claim_check import compare
+    from verdicts.claim_check import compare
 
     rng = np.random.default_rng(2)
     b = rng.normal(0.2, 0.02, 5)
@@ -141,7 +141,7 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
     assert parent.data.tags["atlas.verdict"] in text
     assert parent.data.metrics["wrn_10-2/n"] == 2 and "wrn_10-2/ci_low" in parent.data.metrics
     # the hardware line says where the trials ran, from their tags
-    from studies.tracking import cpu_model
+    from studies.host import cpu_model
 
     hardware = text.split("**Hardware.** ")[1].splitlines()[0]
     assert cpu_model() in hardware and "torch " in hardware and "mlflow " in hardware
@@ -153,7 +153,7 @@ def test_report_end_to_end_on_a_tiny_study(tmp_path, monkeypatch, fashion_data, 
 
 
 def test_an_error_rate_interval_stays_inside_0_and_1():
-    from analysis.stats import mean_ci
+    from verdicts.stats import mean_ci
 
     _, _, low, high = mean_ci([0.01, 0.02, 0.30], bounds=(0.0, 1.0))  # t interval dips below 0
     assert 0.0 <= low < high <= 1.0 and low == 0.0
@@ -164,8 +164,8 @@ def test_an_error_rate_interval_stays_inside_0_and_1():
 def test_one_seed_per_variant_prints_no_statistics_and_no_claim():
     import pandas as pd
 
-    from analysis.report import summary_markdown
-    from analysis.stats import summarize
+    from verdicts.markdown import summary_markdown
+    from verdicts.stats import summarize
 
     df = pd.DataFrame({"variant": ["a", "b"], "seed": [0, 0], "status": ["ok", "ok"],
                        "val_error": [0.2, 0.3], "params": [1, 2], "macs": [1e6, 2e6]})
@@ -299,7 +299,7 @@ def test_a_claim_about_training_error_is_not_checked():
 def test_the_estimation_plot_shows_the_seeds_the_verdict_used(figures):
     """A sequential design decides at its first deciding round: the dots, mean and band are
     that round's, not every seed trained since (for another pair)."""
-    from analysis.sequential import Design
+    from verdicts.sequential import Design
 
     rng = np.random.default_rng(5)
     base = rng.normal(0.30, 0.01, 6)
@@ -318,7 +318,7 @@ def test_the_estimation_plot_shows_the_seeds_the_verdict_used(figures):
 
 def test_trials_that_did_not_finish_are_listed_or_counted():
     """A few are listed one by one; the dozens a long search prunes are counted by status."""
-    from analysis.report import UNFINISHED_LISTED, summary_markdown
+    from verdicts.markdown import UNFINISHED_LISTED, summary_markdown
 
     ok = frame({"a": [0.1, 0.2], "b": [0.3, 0.4]})
     few = pd.concat([ok, frame({"c": [1.0]}, status="pruned").assign(reason="MACs > max")])

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.calibration import aa_rate, simulate
-from analysis.claim_check import check, compare, reading
-from analysis.power import detectable, detectable_unpaired
-from analysis.sequential import Design, levels
+from verdicts.calibration import aa_rate, simulate
+from verdicts.claim_check import check, compare, reading
+from verdicts.power import detectable, detectable_unpaired
+from verdicts.sequential import Design, levels
 
 ALPHA = 0.05
 STUDIES = 1000
@@ -148,7 +148,7 @@ def test_aa_rate_on_one_point_is_a_false_positive_rate():
 
 
 def test_aa_calibration_reports_each_design_and_refuses_two_points():
-    from analysis.calibration import aa_calibration, aa_markdown
+    from verdicts.calibration import aa_calibration, aa_markdown
 
     rng = np.random.default_rng(4)
     trials = pd.DataFrame({"variant": "replica=a", "seed": range(20), "status": "ok",
@@ -163,7 +163,7 @@ def test_aa_calibration_reports_each_design_and_refuses_two_points():
 
 
 def test_reruns_with_more_seeds_in_one_condition_count_every_look():
-    from analysis.stats import design_of
+    from verdicts.stats import design_of
 
     trials = pd.DataFrame({"seed": [0, 1, 2, 3, 4], "seed_looks": ["3", "3", "3", "5", "5"]})
     assert design_of(trials).looks == (3, 5)  # looked at after 3 seeds, then after 5

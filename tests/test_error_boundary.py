@@ -29,7 +29,7 @@ STAGES = {  # where the failure is injected, what it raises, the stage the line 
     "ray": ("studies.driver.init_ray", RuntimeError("the GCS went away"), "starting Ray"),
     "trials": ("studies.driver._tune", RuntimeError("Tune's controller broke"),
                "running the trials"),
-    "summary": ("analysis.report.run_end_summary", ValueError("a table that cannot be made"),
+    "summary": ("studies.results.run_end_summary", ValueError("a table that cannot be made"),
                 "summarising"),
 }
 

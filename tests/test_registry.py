@@ -4,6 +4,7 @@ package), the generic code names no family, and the registry itself imports none
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -97,3 +98,22 @@ def test_spec_and_backbone_name_no_family():
     for module in ("spec.py", "backbone.py", "geometry.py", "registry.py"):
         found = string_constants(ROOT / "search_space" / module) & names
         assert found <= defaults, f"{module} names {sorted(found - defaults)}"
+
+
+def test_families_that_fail_to_import_say_why_at_every_lookup(tmp_path):
+    """A family with a broken import is named with its own error, at the first lookup and every
+    one after it (not as an 'unknown block' once the registry thinks it has loaded them)."""
+    (tmp_path / "broken_families.py").write_text("import no_such_module_anywhere\n")
+    code = ("import search_space.registry as r\n"
+            "r.FAMILIES = 'broken_families'\n"
+            "for _ in range(2):\n"
+            "    try:\n"
+            "        r.blocks.lookup('basic')\n"
+            "    except r.FamiliesImportError as e:\n"
+            "        print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"}).stdout
+    line = ("the block families (broken_families) failed to import: ModuleNotFoundError: No "
+            "module named 'no_such_module_anywhere'")
+    assert out.splitlines() == [line, line]

@@ -175,8 +175,9 @@ def test_a_start_interrupted_while_ray_starts_leaves_no_run_open(in_process, mon
 
 def test_an_invocation_that_started_no_trial_summarises_as_nothing_yet(in_process,
                                                                        monkeypatch):
-    from analysis.load import load_runs
-    from analysis.report import study_summary, summary_markdown, write_report
+    from analysis.report import write_report
+    from studies.results import load_runs, study_summary
+    from verdicts.markdown import summary_markdown
 
     def interrupted(job, plan, clock, suffix=""):  # Ctrl-C before any trial ran
         raise KeyboardInterrupt

@@ -338,8 +338,8 @@ def test_a_trial_the_scheduler_stops_is_a_result_not_an_interrupt(workdir, monke
 
 @pytest.mark.slow
 def test_two_recipes_in_one_generation_are_two_conditions_never_pooled(workdir, capsys):
-    from analysis.load import load_runs
-    from analysis.stats import summarize
+    from studies.results import load_runs
+    from verdicts.stats import summarize
 
     narrow = ["--set", "grid.wrn=10-1,10-2", *ONE_SEED]
     assert main(["run", "width_vs_depth", *TINY, *narrow]) == 0
@@ -532,19 +532,19 @@ def test_make_passes_values_to_the_program_never_to_the_shell(args, tmp_path):
 def test_planned_detectable_effect_is_cached_between_invocations(tmp_path, monkeypatch):
     """`studies show` keeps the design's detectable effect in the user's cache: the same number
     as the claim check's power, read back without computing it, and a damaged cache ignored."""
-    import analysis.power
-    from analysis.sequential import Design
+    import verdicts.power
     from studies import plan
+    from verdicts.sequential import Design
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     looks = (3, 5)
-    expected = analysis.power.detectable(1.0, 5, Design(looks).nominal_alpha(1))
+    expected = verdicts.power.detectable(1.0, 5, Design(looks).nominal_alpha(1))
     assert plan.detectable_in_sd(looks) == pytest.approx(expected)
 
     def not_again(*args, **kwargs):
         raise AssertionError("computed again")
 
-    monkeypatch.setattr(analysis.power, "detectable", not_again)
+    monkeypatch.setattr(verdicts.power, "detectable", not_again)
     assert plan.detectable_in_sd(looks) == pytest.approx(expected)
     plan._cache_file().write_text("{not json")
     monkeypatch.undo()

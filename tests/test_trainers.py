@@ -3,6 +3,7 @@ determinism, divergence, resume from a checkpoint, reporting, adaptation to the 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 
@@ -263,6 +264,17 @@ def test_report_once_per_epoch_with_the_metrics():
     cx = complexity(adapted, (1, 12, 12))
     assert (out["params"], out["macs"]) == (cx.params, cx.macs)
     assert out["net_key"] == adapted.key() and out["input_size"] == [1, 12, 12]
+
+
+def test_the_result_is_a_typed_record_that_reads_as_a_dict():
+    from trainers.contract import STATUSES, TrainResult
+
+    out = train(TINY, FAST.replace(epochs=1), data=DATA)
+    assert isinstance(out, TrainResult) and out.status in STATUSES
+    assert out["val_error"] == out.val_error and out.get("nothing") is None
+    assert list({**out}) == [f.name for f in dataclasses.fields(TrainResult)]
+    with pytest.raises(KeyError):
+        out["nothing"]
 
 
 def test_training_learns_the_synthetic_classes():

@@ -33,7 +33,7 @@ def test_a_cluster_trial_gets_one_cpu_unless_asked(monkeypatch):
 
 def test_the_trial_recipe_trains_with_the_granted_cores(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    monkeypatch.setattr("studies.checks.machine_cores", lambda: 2)
+    monkeypatch.setattr("studies.host.machine_cores", lambda: 2)
     monkeypatch.setattr("studies.study.machine_cores", lambda: 2)
     study = STUDIES["width_vs_depth"]
     for concurrency, threads in ((1, 2), (2, 1)):
@@ -56,7 +56,7 @@ def test_the_trial_recipe_trains_with_the_granted_cores(monkeypatch):
     ({}, None),
 ])
 def test_a_containers_cpu_quota_is_read(tmp_path, files, expected):
-    from studies.checks import cgroup_cpu_quota, machine_cores
+    from studies.host import cgroup_cpu_quota, machine_cores
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

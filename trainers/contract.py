@@ -17,22 +17,16 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .recipe import NEUTRAL_LATER_FIELDS, RUN_ONLY_FIELDS, Recipe
 
 if TYPE_CHECKING:
     from search_space import Net
 
-    from .recipe import Recipe
-
-RUN_ONLY_FIELDS = ("time_limit_s", "threads")
-"""Recipe fields a resumed run may change: they decide how long and on how many cores, not
-what is trained."""
-
-NEUTRAL_LATER_FIELDS = {"precise_bn": 0}
-"""Recipe fields added after studies were stored, with the value that trains as before they
-existed: left out of the training identity at that value, so the keys of trials trained before
-them stay the same (a rerun still finds what finished)."""
 
 SMALL_INPUT_MAX_PX = 64
 """Images at most this many pixels high and wide get the small-image stem by default
@@ -60,6 +54,53 @@ METRIC_BOUNDS = {"val_error": (0.0, 1.0), "test_error": (0.0, 1.0), "train_error
 CURVE_METRICS = ("train_loss", "train_error", "val_loss", "val_error", "lr",
                  "images_per_second")
 """The per-epoch metrics worth drawing as learning curves."""
+
+STATUSES = ("ok", "diverged", "time_limit", "stopped")
+"""How a run ended: every epoch trained; a non-finite loss (the last good checkpoint kept);
+Recipe.time_limit_s passed; `report` asked to stop."""
+
+
+@dataclass(frozen=True)
+class TrainResult(Mapping[str, Any]):
+    """What `train` returns: a typed record that reads as a mapping too (`result["val_error"]`,
+    `{**result}`), as the result dict it replaces did."""
+
+    status: str  # one of STATUSES
+    reason: str  # one line; empty when ok
+    epochs: int  # completed (a diverged epoch not counted)
+    history: list[dict[str, Any]]  # per epoch, EPOCH_METRICS
+    train_loss: float  # the last epoch's
+    train_error: float
+    val_loss: float
+    val_error: float
+    best_val_error: float  # the lowest of any epoch
+    test_loss: float  # NaN if diverged
+    test_error: float
+    wall_s: float  # summed over resumed calls
+    setup_s: float  # this call, before the first step
+    resumed_from_epoch: int  # the checkpoint's epoch; 0 when it started afresh
+    images_per_second: float  # mean of this call's epochs
+    started_at: float  # time.time() at entry
+    params: int
+    macs: int  # per image
+    device: str
+    precision: str  # as resolved on the device
+    data: str
+    input_size: list[int]
+    net_key: str  # the adapted point's key and JSON
+    net: str
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
+
 
 CHECKPOINT_FILE = "checkpoint.pt"
 """The file a run keeps its state in, inside its checkpoint folder (saved after every epoch by

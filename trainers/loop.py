@@ -30,16 +30,14 @@ from .autocast_policy import keep_depthwise_in_fp32
 from .contract import (
     CHECKPOINT_FILE,
     EPOCH_METRICS,
+    STATUSES,  # noqa: F401  (trainers.STATUSES)
+    TrainResult,
     adapt,
     checkpoint_path,
     resolved_precision,
     training_identity,
 )
 from .recipe import Recipe
-
-STATUSES = ("ok", "diverged", "time_limit", "stopped")
-"""ok: all epochs ran. diverged: a non-finite loss ended the run. time_limit: Recipe.time_limit_s
-passed. stopped: `report` returned True (early stopping)."""
 
 EPOCH_KEYS = EPOCH_METRICS  # the trial contract's names (trainers.contract)
 CHECKPOINT = CHECKPOINT_FILE
@@ -61,7 +59,7 @@ def train(
     report: Report | None = None,
     device: str | torch.device | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
-) -> dict[str, Any]:
+) -> TrainResult:
     """Train a point of the search space on a dataset; return the final metrics.
 
     The net is adapted to the data first (input channels, classes, small-image stem). `report`
@@ -72,13 +70,7 @@ def train(
     a checkpoint resumes from it (it must be the same net, data and recipe, except
     RUN_ONLY_FIELDS). Everything is checked before any compute starts.
 
-    Returns a dict: status (STATUSES) and reason (one line, empty when ok), epochs (completed),
-    history (per-epoch dicts), the last epoch's train/val loss and error, best_val_error,
-    test_loss and test_error (NaN if diverged), params, macs (per image), wall_s (summed over
-    resumed calls), setup_s (this call, before the first step), resumed_from_epoch (the
-    checkpoint's epoch, 0 when it started afresh), started_at (time.time() at entry),
-    images_per_second (mean of this call's epochs), device, data, input_size, net_key and net
-    (the adapted point's key and JSON).
+    Returns a TrainResult (contract.py names its fields), which reads as a dict too.
     """
     started, started_at = time.perf_counter(), time.time()
     recipe = Recipe() if recipe is None else recipe
@@ -108,10 +100,9 @@ def train(
         cost = {"params": cx.params, "macs": cx.macs}
         run = _Run(net, recipe, ds, train_idx, val_idx, dev, report, ckpt, identity, cost)
         result = run.run(state, started)
-    return {**result, "started_at": started_at, "params": cx.params, "macs": cx.macs,
-            "device": str(dev), "precision": run.precision,
-            "data": spec.name, "input_size": list(ds.input_size), "net_key": net.key(),
-            "net": net.to_json()}
+    return TrainResult(**result, started_at=started_at, params=cx.params, macs=cx.macs,
+                       device=str(dev), precision=run.precision, data=spec.name,
+                       input_size=list(ds.input_size), net_key=net.key(), net=net.to_json())
 
 
 def classification_loss(
@@ -301,73 +292,81 @@ class _Run:
     # -- the loop -----------------------------------------------------------------------------
 
     def run(self, state: dict[str, Any] | None, started: float) -> dict[str, Any]:
-        r = self.recipe
-        history: list[dict[str, Any]] = []
-        start_epoch, previous_s = 0, 0.0
+        """Train the remaining epochs (from `state`'s, if resuming), checkpoint after each,
+        stop early where an epoch says so, then test: every TrainResult field `train` does not
+        add itself."""
+        start_epoch, previous_s, history = 0, 0.0, []
         if state is not None:
             start_epoch, previous_s, history = self.restore(state)
         setup_s = time.perf_counter() - started
-        status, reason = "ok", ""
-        speeds = []
-        for epoch in range(start_epoch + 1, r.epochs + 1):
-            t0 = time.perf_counter()
-            if self.dev.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(self.dev)
-            loss_t, err_t, lr = self.train_epoch()
-            train_loss, train_error = loss_t.item(), err_t.item()  # the epoch's one sync
-            train_s = time.perf_counter() - t0
-            val_loss = val_error = math.nan
-            if math.isfinite(train_loss):
-                if r.precise_bn:  # before this epoch's evaluations and its checkpoint
-                    self.recompute_batch_norm(epoch)
-                val_loss, val_error = self.evaluate(self.val_x, self.val_y)
-            speeds.append(self.steps * r.batch_size / train_s)
-            metrics = {
-                "epoch": epoch, "train_loss": train_loss, "train_error": train_error,
-                "val_loss": val_loss, "val_error": val_error, "lr": lr,
-                "images_per_second": speeds[-1], "epoch_s": time.perf_counter() - t0,
-                "peak_memory_mb": self.peak_memory_mb(),
-            }
+        status, reason, speeds = "ok", "", []
+        for epoch in range(start_epoch + 1, self.recipe.epochs + 1):
+            metrics = self.epoch(epoch)
             history.append(metrics)
-            if not math.isfinite(train_loss) or (len(self.val_y) and not math.isfinite(val_loss)):
-                # Keep the last good checkpoint; report the epoch that went wrong, then stop.
-                status = "diverged"
-                which = "train" if not math.isfinite(train_loss) else "validation"
-                reason = f"non-finite {which} loss in epoch {epoch}"
-            elif self.ckpt is not None:
-                self.save(epoch, previous_s + time.perf_counter() - started, history)
-            if self.report is not None and self.report({**metrics, **self.cost}) is True and (
-                status == "ok"
-            ):
-                status, reason = "stopped", f"report asked to stop after epoch {epoch}"
+            speeds.append(metrics["images_per_second"])
+            status, reason = self.after_epoch(metrics, previous_s, started, history)
             if status != "ok":
                 break
-            elapsed = time.perf_counter() - started
-            if r.time_limit_s is not None and elapsed > r.time_limit_s and epoch < r.epochs:
-                status = "time_limit"
-                reason = f"{elapsed:.1f} s > time_limit_s={r.time_limit_s} after epoch {epoch}"
-                break
-
         test_loss = test_error = math.nan
         if status != "diverged":
             test_loss, test_error = self.evaluate(self.test_x, self.test_y)
         last = history[-1] if history else {}
         val_errors = [h["val_error"] for h in history if math.isfinite(h["val_error"])]
         return {
-            "status": status,
-            "reason": reason,
-            "epochs": len(history) - (status == "diverged"),
-            "history": history,
+            "status": status, "reason": reason,
+            "epochs": len(history) - (status == "diverged"), "history": history,
             **{k: last.get(k, math.nan)
                for k in ("train_loss", "train_error", "val_loss", "val_error")},
             "best_val_error": min(val_errors) if val_errors else math.nan,
-            "test_loss": test_loss,
-            "test_error": test_error,
-            "wall_s": previous_s + time.perf_counter() - started,
-            "setup_s": setup_s,
+            "test_loss": test_loss, "test_error": test_error,
+            "wall_s": previous_s + time.perf_counter() - started, "setup_s": setup_s,
             "resumed_from_epoch": start_epoch,
             "images_per_second": sum(speeds) / len(speeds) if speeds else math.nan,
         }
+
+    def epoch(self, epoch: int) -> dict[str, Any]:
+        """Train one epoch and evaluate it (after precise BatchNorm, if the recipe asks):
+        its EPOCH_METRICS."""
+        t0 = time.perf_counter()
+        if self.dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.dev)
+        loss_t, err_t, lr = self.train_epoch()
+        train_loss, train_error = loss_t.item(), err_t.item()  # the epoch's one sync
+        train_s = time.perf_counter() - t0
+        val_loss = val_error = math.nan
+        if math.isfinite(train_loss):
+            if self.recipe.precise_bn:  # before this epoch's evaluations and its checkpoint
+                self.recompute_batch_norm(epoch)
+            val_loss, val_error = self.evaluate(self.val_x, self.val_y)
+        return {
+            "epoch": epoch, "train_loss": train_loss, "train_error": train_error,
+            "val_loss": val_loss, "val_error": val_error, "lr": lr,
+            "images_per_second": self.steps * self.recipe.batch_size / train_s,
+            "epoch_s": time.perf_counter() - t0, "peak_memory_mb": self.peak_memory_mb(),
+        }
+
+    def after_epoch(self, metrics: dict[str, Any], previous_s: float, started: float,
+                    history: list[dict[str, Any]]) -> tuple[str, str]:
+        """Checkpoint a good epoch and report it; the (status, reason) that ends the run here,
+        or ("ok", "") to go on. A non-finite loss keeps the last good checkpoint."""
+        epoch, r = metrics["epoch"], self.recipe
+        status, reason = "ok", ""
+        if not math.isfinite(metrics["train_loss"]) or (
+                len(self.val_y) and not math.isfinite(metrics["val_loss"])):
+            which = "train" if not math.isfinite(metrics["train_loss"]) else "validation"
+            status, reason = "diverged", f"non-finite {which} loss in epoch {epoch}"
+        elif self.ckpt is not None:
+            self.save(epoch, previous_s + time.perf_counter() - started, history)
+        if self.report is not None and self.report({**metrics, **self.cost}) is True and (
+                status == "ok"):
+            status, reason = "stopped", f"report asked to stop after epoch {epoch}"
+        if status != "ok":
+            return status, reason
+        elapsed = time.perf_counter() - started
+        if r.time_limit_s is not None and elapsed > r.time_limit_s and epoch < r.epochs:
+            return "time_limit", (f"{elapsed:.1f} s > time_limit_s={r.time_limit_s} after "
+                                  f"epoch {epoch}")
+        return "ok", ""
 
     def peak_memory_mb(self) -> float:
         """Peak device memory of the epoch (CUDA), or the process's peak resident set (CPU)."""

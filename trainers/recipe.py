@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from search_space.coerce import coerce_fields
 
-from .contract import RUN_ONLY_FIELDS  # noqa: F401  (the trial contract's; named here too)
+RUN_ONLY_FIELDS = ("time_limit_s", "threads")
+"""Recipe fields a resumed run may change: they decide how long and on how many cores, not
+what is trained."""
+
+NEUTRAL_LATER_FIELDS = {"precise_bn": 0}
+"""Recipe fields added after studies were stored, with the value that trains as before they
+existed: left out of the training identity at that value, so the keys of trials trained before
+them stay the same (a rerun still finds what finished)."""
 
 SCHEDULES = ("cosine", "multistep", "linear", "constant")
 """cosine: to 0 (Loshchilov & Hutter 2017, no restarts); multistep: x gamma at each milestone

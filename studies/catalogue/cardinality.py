@@ -29,14 +29,8 @@ WIDTH_MULT = 0.5
 #   cosine, no flips, lr 0.1, 0.2 warm-up epochs: 1x64d 0.235 (46 s)
 #   backbone_zoo's ResNeXt-29 at 1/8 width, cosine lr 0.05 with flips: 0.161 (103 s)
 # Budget: cosine at lr 0.05; 5 templates x 2 seeds, a 3rd while undecided, is all 10 minutes
-# hold, and no template reaches 0.15 in that time. Its first run, on 7,000 images
-# (results/cardinality), took 65-80 s per trial on an idle CPU (15m19s in all, most of it
-# sharing the CPU with other work): 15 trials at ~80 s exceed 10 minutes, so the budget now
-# trains 6,000 images. That run's seed sd was 0.016-0.125 (0.074 pooled): at lr 0.05
-# without warm-up some seeds of each template train far worse than others, which leaves 3 seeds
-# unable to see the ~1-point differences the paper reports; a warm-up (see preact_vs_postact)
-# is the first thing to try. The 6,000-image run (results/cardinality, idle CPU): 15 trials in
-# 8m45s (~63 s per trial), errors 0.29-0.37 by template, seed sd 0.033-0.085 (0.063 pooled).
+# hold, and no template reaches 0.15 in that time; at lr 0.05 without warm-up its seeds spread
+# too widely to rank the templates (results/cardinality/budget_history.md), hence this pilot:
 #
 # Warm-up pilot on every template (6,000 images x 2 epochs, batch 64, cosine, no augmentation,
 # seed 0; one process, 2 threads, bf16, 2-core AMD EPYC, 17-32 s each), validation error
@@ -47,9 +41,7 @@ WIDTH_MULT = 0.5
 #   lr 0.2, 0.5 warm-up epochs:       0.451 / 0.513 / 0.225 / 0.337 / 0.352, worst 0.513
 # Rule (as in preact_vs_postact): the recipe whose worse template does best, so no template is
 # judged at a rate only the others tolerate: lr 0.1 with 0.5 warm-up epochs.
-# Its run at this recipe (results/cardinality, 2-core AMD EPYC): 15 trials in 6m02s, ~42 s per
-# trial with two at once, errors 0.18-0.20 by template, seed sd 0.002-0.032 (0.023 pooled,
-# against 0.063 at lr 0.05); the Pilot records those.
+# The Pilot records this recipe's run (results/cardinality).
 WARMUP_RECIPE = {"lr": 0.1, "warmup_epochs": 0.5}
 def parse(template: str) -> tuple[int, int]:
     """'8x14d' -> (cardinality 8, bottleneck width 14)."""

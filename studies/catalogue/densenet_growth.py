@@ -21,11 +21,8 @@ LAYERS = (6, 6, 6)
 #   for the other families cosine without flips beat that schedule in two epochs
 #     (_shared.short_recipe)
 # Budget: cosine at the paper's lr 0.1; 4 variants x 2 seeds, a 3rd while undecided; no
-# variant reaches 0.15 in the time. Its first run, on 7,000 images (results/densenet_growth),
-# took 72-88 s (k=6) and 113-149 s (k=12) per trial, 11m53s in all, and its seed sd was
-# 0.005-0.011: over 10 minutes, so the budget now trains 5,000 images. That run
-# (results/densenet_growth, idle CPU): 12 trials in 9m25s (~90 s per trial), errors
-# 0.216-0.260, seed sd 0.009-0.024 (0.014 pooled).
+# variant reaches 0.15 in the time; 5,000 images keep the study under 10 minutes (how the
+# budget got there: results/densenet_growth/budget_history.md).
 def space(trial, base):
     k = trial.suggest_categorical("k", [6, 12, 24])
     compression = trial.suggest_categorical("compression", [0.5, 1.0])

@@ -29,7 +29,6 @@ FACTORIZATIONS = ("none", "stacked_3x3", "asymmetric", "separable")
 # evaluation, two trials' memory traffic: densenet_growth, inception_reduction), so the
 # budget trains 8,000 images, 2 seeds (no error ordering is claimed, so none are added), no
 # flips (_shared.short_recipe): ~125 s per trial; no variant at 0.15 in the time.
-# Its run (results/factorization): 8 trials in 8m15s, ~117 s each, seed sd 0.000-0.006.
 def space(trial, base):
     factorize = trial.suggest_categorical("factorize", list(FACTORIZATIONS))
     return tiny_googlenet(base, reduce=True, factorize=factorize)

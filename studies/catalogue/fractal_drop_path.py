@@ -34,8 +34,6 @@ REGULARIZATION = {
 # and two epochs leave BatchNorm's running statistics fitted to the thinned nets. The paper
 # trains 400 epochs; this budget cannot show its regime at its best, and says so. Budget: the
 # cosine line, 3 seeds, 2 more while undecided.
-# Its first run (results/fractal_drop_path): 6 trials in 4m29s, ~81 s each, seed sd 0.004
-# (off) and 0.053 (on): "on" at 0.820, near chance, measured that mismatch, not the claim.
 # Precise BatchNorm (Recipe.precise_bn: every BatchNorm's statistics recomputed over 32
 # training batches with the evaluated net before each evaluation), same seeds, same training
 # (in one process, 2 threads, bf16, 2-core AMD EPYC), validation error without -> with:
@@ -51,10 +49,8 @@ REGULARIZATION = {
 # EPYC): 1,000 images x 15 epochs, 43 s, training / validation error epoch 5 0.170 / 0.264,
 # 10 0.021 / 0.176, 15 0.001 / 0.165: it fits the subset and stays 16 points worse on unseen
 # images. (~85 s per trial with two trials sharing the cores.)
-# Its first run at this budget (results/fractal_drop_path, 2-core AMD EPYC): 6 trials in
-# 3m56s, ~73 s each, seed sd 0.0061 (off) and 0.0163 (on); the Pilot records those (the sd as
-# their root mean square). "on" (training error 0.41-0.49 over its thinned nets, validation
-# 0.346) did not fit the subset in 15 epochs; "off" did (0.000, validation 0.162).
+# The Pilot records this budget's run (results/fractal_drop_path; the sd as the variants' root
+# mean square); the runs before it: results/fractal_drop_path/budget_history.md.
 PRECISE_BN_BATCHES = 32
 REGIME_IMAGES, REGIME_EPOCHS = 1000, 15
 def space(trial, base):

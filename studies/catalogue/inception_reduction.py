@@ -16,14 +16,9 @@ from ._shared import CPU_PILOT, short_recipe, tiny_googlenet
 #   with reductions 0.220 (82 s, 206 images/s), naive 0.305 (96 s, 179 images/s)
 # The modules run at 28 and 14 px behind a stride-1 stem, so even the reduced net is slow per
 # MAC. Budget: no flips (_shared.short_recipe), 3 seeds (the claim ranks cost, not error, so no
-# seeds are added while undecided); neither variant reaches 0.15 in the time. Its first run, on
-# 12,000 images (results/inception_reduction), took 158-199 s (reduced) and 227-259 s (naive)
-# per trial, 12m46s in all, seed sd 0.003-0.004: over 10 minutes, so the budget now trains
-# 9,000 images. That run (idle CPU) took 10m34s: ~203 s per pair of trials, errors 0.227
-# (reduced) and 0.286 (naive), seed sd 0.013-0.018; so the budget now trains 7,500 images.
-# That run (results/inception_reduction) took 5m26s (~100 s per pair: the 10m34s run shared
-# the machine with something), errors 0.239 / 0.305, seed sd 0.008-0.012. The pilot's 170 s
-# per pair keeps the slower figure.
+# seeds are added while undecided); neither variant reaches 0.15 in the time. 7,500 images keep
+# the study under 10 minutes; the Pilot keeps the slower of its runs' times (how the budget got
+# there: results/inception_reduction/budget_history.md).
 def space(trial, base):
     reduce = trial.suggest_categorical("reduce", [True, False])
     return tiny_googlenet(base, reduce=reduce)

@@ -23,9 +23,8 @@ from ._shared import CPU_PILOT, short_recipe
 # Found later, in preact_vs_postact's pilot: lr 0.1 with 0.5 warm-up epochs trains the
 # post-activation ResNet-56 to 0.193 in the same time (lr 0.02: 0.172-0.181); this budget has
 # not been rerun with it.
-# Its first run (results/plain_vs_residual): 16 trials in 9m44s, ~70 s each; training-error
-# seed sd 0.004-0.005 with shortcuts, 0.06-0.07 without; the Pilot records those (their
-# root mean square).
+# The Pilot records its run (results/plain_vs_residual; the sd as the variants' root mean
+# square).
 def space(trial, base):
     layers = trial.suggest_categorical("layers", [20, 32, 44, 56, 110])  # 6n + 2
     shortcut = trial.suggest_categorical("shortcut", ["A", "none"])

@@ -29,11 +29,8 @@ from ._shared import CPU_PILOT, short_recipe
 # the other tolerates. The first budget (lr 0.02, chosen on the post-activation unit alone)
 # broke it. The post-activation unit needs the warm-up the paper gives its 110-layer net.
 # Neither unit reaches 0.15 in the time: at 95.8M MACs they train at ~150 images/s per core
-# here. Seeds: 3, 2 more while undecided. Its run at this recipe on 8,000 images
-# (results/preact_vs_postact) took ~140 s per trial (13m04s for 5 seeds), seed sd 0.014-0.025:
-# over 10 minutes, so the budget now trains 6,000 images. That run (idle CPU): 10 trials in
-# 9m46s (~112 s per trial), post 0.268 / pre 0.226, seed sd 0.044 (post: one seed trained far
-# worse) and 0.011 (pre), 0.032 pooled.
+# here. Seeds: 3, 2 more while undecided; 6,000 images keep the study under 10 minutes (how the
+# budget got there: results/preact_vs_postact/budget_history.md).
 def space(trial, base):
     layers = trial.suggest_categorical("layers", [20, 56, 110])  # 6n + 2, basic blocks
     preact = trial.suggest_categorical("preact", [False, True])

@@ -35,10 +35,9 @@ SCALE = 0.5
 # Trials in the harness ran 25-45% longer than these in-process pilots (Ray, MLflow, the
 # evaluation, two trials' memory traffic: densenet_growth, inception_reduction), so the
 # budget trains 3,000 images (cosine lr 0.1, no flips: _shared.short_recipe). ShuffleNet
-# cannot reach 0.15 in that time here. That run (results/shufflenet_groups, idle CPU): 18
-# trials in 9m29s (~60 s per trial), errors 0.50-0.68, and a seed sd of 0.036-0.131 (0.080
-# pooled), five times the pilot's guess: at 3,000 images the nets have barely started to
-# learn, and 3 seeds resolve only differences of tens of points.
+# cannot reach 0.15 in that time here: at 3,000 images the nets have barely started to learn,
+# and 3 seeds resolve only differences of tens of points (its run:
+# results/shufflenet_groups/budget_history.md).
 def space(trial, base):
     groups = trial.suggest_categorical("groups", [1, 3, 8])
     shuffle = trial.suggest_categorical("shuffle", [True, False])

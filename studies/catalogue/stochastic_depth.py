@@ -24,9 +24,8 @@ from ._shared import EPYC_PILOT, short_recipe
 # Found later, in preact_vs_postact's pilot: lr 0.1 with 0.5 warm-up epochs trains the
 # post-activation ResNet-56 to 0.193 in the same time (lr 0.02: 0.172-0.181); this budget has
 # not been rerun with it.
-# Its first run (results/stochastic_depth): 6 trials in 5m08s, ~94 s each, seed sd 0.011
-# and 0.015: "contradicted" (drop-path cost 8.8 points). The claim is about regularisation,
-# and after 2 epochs of 10,000 images nothing overfits, so a regulariser can only cost.
+# The claim is about regularisation, and after 2 epochs of 10,000 images nothing overfits, so a
+# regulariser can only cost (that budget's run: results/stochastic_depth/budget_history.md).
 #
 # The quick budget now runs in the claim's regime: a small training subset for many epochs,
 # so the net without drop-path overfits. Pilot of that net alone (ResNet-56, drop-path 0, lr
@@ -39,10 +38,8 @@ from ._shared import EPYC_PILOT, short_recipe
 # 1,000 images x 15 epochs: the training error reaches 0 while the validation error stays at
 # 0.20, in ~51 s alone (~100 s with two trials sharing the cores). Precise BatchNorm over
 # every training image (15 batches) before each evaluation, for both variants.
-# Its first run at this budget (results/stochastic_depth, 2-core AMD EPYC): 6 trials in 6m00s,
-# ~110 s each, seed sd 0.0015 (drop 0) and 0.0050 (drop 0.5); the Pilot records those (the sd
-# as their root mean square). Drop-path 0.5 kept the net from fitting the subset (training
-# error 0.27-0.28, validation 0.276) where the plain net fit it (0.001-0.014, validation 0.218).
+# The Pilot records this budget's run (results/stochastic_depth; the sd as the variants' root
+# mean square).
 REGIME_IMAGES, REGIME_EPOCHS = 1000, 15
 def space(trial, base):
     layers = trial.suggest_categorical("layers", [56, 110])  # 6n + 2

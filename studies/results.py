@@ -1,11 +1,17 @@
-"""MLflow runs -> tidy pandas DataFrames (MLflow is reached through studies.tracking)."""
+"""A study's results: its MLflow runs as tidy pandas DataFrames (MLflow is reached through
+studies.tracking), their summary and the summary `studies run` prints at its end."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from studies import schema, tracking
 from trainers.contract import CURVE_METRICS, FINAL_METRICS
+from verdicts.learned import chance_level
+from verdicts.markdown import summary_markdown
+from verdicts.stats import Summary, summarize
+
+from . import schema, tracking
+from .study import Study
 
 HISTORY_KEYS = CURVE_METRICS  # the per-epoch metrics loaded as histories
 
@@ -20,7 +26,7 @@ def load_runs(study: str, *, generation: int | None = None,
     `condition` (schema.CONDITION) to the latest invocation's, so trials of another budget or
     recipe (`--set epochs=2`) are not pooled with it; "all" keeps every condition.
     """
-    from studies import STUDIES, did_you_mean
+    from . import STUDIES, did_you_mean
 
     # a mistyped name gets the closest studies; a right one, the command that makes its runs
     advice = (did_you_mean(study) if study not in STUDIES else "") or \
@@ -78,3 +84,42 @@ def tidy(rows: list[dict]) -> pd.DataFrame:
         if column in df:
             df[column] = pd.to_numeric(df[column], errors="coerce")
     return df.sort_values(["variant", "seed"]).reset_index(drop=True)
+
+
+def study_summary(study: str | Study, metric: str | None = None, condition: str | None = None
+                  ) -> tuple[Summary, pd.DataFrame, pd.DataFrame]:
+    """`study`: a Study, a catalogue study's name, a study file, or any MLflow experiment of
+    studies' runs; `condition`: see load_runs (default: the latest invocation's)."""
+    from . import find_study
+
+    found = study if isinstance(study, Study) else find_study(study)
+    trials, history = load_runs(found.name if found else study, condition=condition)
+    metric = metric or (found.metric if found else "val_error")
+    summary = summarize(trials, metric, baseline=found.baseline if found else None,
+                        pairs=found.claim_pairs if found else (),
+                        chance=chance_level(found.dataset, metric) if found else None)
+    return summary, trials, history
+
+
+def grid_order(study: Study | None, trials: pd.DataFrame) -> list[str]:
+    """The variants in the order the study's grid declares them (its budget's)."""
+    if study is None or study.kind != "ablation" or trials.empty:
+        return []
+    budgets = [b for b in trials.get("budget", pd.Series()).dropna().unique()
+               if b in study.budget_names]
+    return study.variants(budgets[0] if budgets else "quick")
+
+
+def run_end_summary(study: Study, condition: str) -> str:
+    """What `make study` prints at its end, once: this invocation's condition, the variants in
+    grid order with n and intervals, the claim check with a line per pair, the trials that did
+    not finish normally, and the trials' start-up time."""
+    summary, trials, _ = study_summary(study, condition=condition)
+    budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
+    lines = [f"## {study.name}: {summary.metric} by variant (budget {budget}, condition "
+             f"{condition})", "", summary_markdown(summary, grid_order(study, trials), trials)]
+    ok = trials[trials["status"] == "ok"] if not trials.empty else trials
+    if "startup_s" in ok and ok["startup_s"].notna().any():
+        lines += ["", f"per-trial start-up (process, data and model until training): mean "
+                  f"{ok['startup_s'].mean():.1f} s, max {ok['startup_s'].max():.1f} s"]
+    return "\n".join(lines)

@@ -12,9 +12,9 @@ For one pair it measures, on the seeds both variants finished:
 - the mean difference (better - worse; negative agrees with the claim), its interval, the
   test's p-value and the verdict at the look's significance level;
 - the minimum detectable effect: the difference the test would find with 80% power at this n
-  and this spread (analysis.power), so an inconclusive verdict says what it rules out.
+  and this spread (verdicts.power), so an inconclusive verdict says what it rules out.
 
-With a group-sequential design (analysis.sequential) the pair is decided at the first look whose
+With a group-sequential design (verdicts.sequential) the pair is decided at the first look whose
 nominal level its p-value beats, and the interval is that look's repeated confidence interval.
 """
 

@@ -1,5 +1,5 @@
 """Per-variant means with t confidence intervals, paired tests against a baseline across seeds,
-and the check of the study's claim (analysis.claim_check)."""
+and the check of the study's claim (verdicts.claim_check)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def mean_ci(values, confidence: float = 0.95,
 
 def paired_test(a, b, confidence: float = 0.95) -> dict[str, float]:
     """a - b over matched seeds: mean difference, its t CI and paired t-test p
-    (analysis.paired, the claim check's own test), the Wilcoxon p-value, and the effect size
+    (verdicts.paired, the claim check's own test), the Wilcoxon p-value, and the effect size
     d_z (mean difference / sd of the differences)."""
     t = paired_t(a, b, confidence)
     out = {"n_pairs": t.n, "mean_diff": t.mean, "ci_low": t.ci_low, "ci_high": t.ci_high,
@@ -102,7 +102,7 @@ def summarize(df: pd.DataFrame, metric: str = "val_error", *, baseline: str | No
     size, Benjamini-Hochberg correction over the variants compared); and the claim check:
     for each (better, worse) of `pairs` (default: each consecutive pair of `expected_order`),
     claim_check.check under `design` (default: the seed rounds the trials were run with,
-    `design_of`). A pair with a variant that did not learn (analysis.learned, against the
+    `design_of`). A pair with a variant that did not learn (verdicts.learned, against the
     `chance` error) is "not comparable", whatever its test says."""
     if df.empty or metric not in df:  # no trial reported the metric (all pruned or failed)
         ok = df.iloc[0:0].assign(**{metric: pd.Series(dtype=float)})
