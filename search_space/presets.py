@@ -3,14 +3,17 @@
 torchvision names where torchvision has the model (ImageNet, 224x224, 1000 classes); paper names
 for the CIFAR nets (32x32, 10 classes). A preset adapts to a dataset with `Net.adapt(...)`;
 `width_mult`/`depth_mult` give scaled variants (`PRESETS["mobilenet_v2"].replace(width_mult=1.4)`).
-Parameter counts are pinned in tests/test_presets.py against ../shared/REFERENCE.md.
+Each record says what it is checked against (its torchvision twin, or its parameter count from
+../shared/REFERENCE.md); tests/test_presets.py checks every one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .registry import BLOCK_EXTRAS
 from .spec import Net, Stage
@@ -19,18 +22,39 @@ IMAGENET = (3, 224, 224)
 CIFAR = (3, 32, 32)
 
 
+# The paper's architecture of a preset -> the registry family (search_space/families/<family>.py)
+# whose blocks build it (tests/test_presets.py checks it against the built net's blocks).
+ARCHITECTURE_FAMILY = {
+    "resnet": "resnet", "resnet_cifar": "resnet", "preact_resnet": "resnet",
+    "wide_resnet": "resnet", "resnext": "resnet", "stochastic_depth": "resnet",
+    "plain_cifar": "resnet",  # ResNet's basic blocks without their shortcuts
+    "vgg": "plain", "alexnet": "plain", "googlenet": "inception", "inception_v3": "inception",
+    "densenet": "dense", "mobilenet_v2": "mobilenet", "shufflenet_v1": "shuffle",
+    "shufflenet_v2": "shuffle", "fractalnet": "fractal", "regnet": "regnet",
+}
+
+
 @dataclass(frozen=True)
 class Preset:
-    """A named point: how to build it, its family, its native input (C, H, W) and where it is
-    from (paper and table, or the torchvision builder). The point is made on first use
-    (`.net`), so that reading the names (a study's `base`, `studies list`) loads no family and
-    no torch."""
+    """A named point: how to build it, its architecture (the paper's: wide_resnet, densenet, ...)
+    and the registry family whose blocks build it, its native input (C, H, W), where it is from
+    (paper and table, or the torchvision builder) and what it is checked against: its
+    torchvision twin (builder and keyword arguments; same parameters and outputs), else its
+    exact parameter count from ../shared/REFERENCE.md. The point is made on first use (`.net`),
+    so that reading the names (a study's `base`, `studies list`) loads no family and no torch."""
 
     name: str
     build: Callable[[], Net]
-    family: str
+    architecture: str
     source: str
     input_size: tuple[int, int, int] = IMAGENET
+    torchvision: tuple[str, tuple[tuple[str, Any], ...]] | None = None
+    params: int | None = None
+
+    @property
+    def family(self) -> str:
+        """The registry family (a module of search_space/families/) whose blocks build it."""
+        return ARCHITECTURE_FAMILY[self.architecture]
 
     @functools.cached_property
     def net(self) -> Net:
@@ -40,11 +64,14 @@ class Preset:
 CATALOGUE: dict[str, Preset] = {}
 
 
-def _preset(name: str, build: Callable[[], Net], family: str, source: str,
+def _preset(name: str, build: Callable[[], Net], architecture: str, source: str,
             input_size=IMAGENET) -> None:
     if name in CATALOGUE:
         raise ValueError(f"preset {name!r} is already registered")
-    CATALOGUE[name] = Preset(name, build, family, source, input_size)
+    if architecture not in ARCHITECTURE_FAMILY:
+        raise ValueError(f"preset {name!r}: architecture {architecture!r} has no family in "
+                         "ARCHITECTURE_FAMILY")
+    CATALOGUE[name] = Preset(name, build, architecture, source, input_size)
 
 
 class _Points(Mapping[str, Net]):
@@ -496,10 +523,92 @@ _preset("regnet_y_128gf", lambda: regnet(depth=27, w0=456, wa=160.83, wm=2.52, g
                                  se_ratio=0.25),
         "regnet", f"{_RADOSAVOVIC}; torchvision regnet_y_128gf")
 
+# ---- what each preset is checked against (tests/test_presets.py) -----------------------------
+
+# Presets whose torchvision twin has the same name: the same parameters, and the same outputs
+# once its weights are copied (interop.load_torchvision).
+_TORCHVISION_TWINS = [
+    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "wide_resnet50_2", "wide_resnet101_2",
+    "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+    "mobilenet_v2",
+    "googlenet", "inception_v3", "densenet121", "densenet161", "densenet169", "densenet201",
+    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+    "alexnet",
+    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf",
+    "regnet_x_16gf", "regnet_x_32gf",
+    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
+    "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
+]
+
+# Preset -> (torchvision builder, its keyword arguments) where they differ from (its name, {}):
+# the auxiliary-head variants.
+# torchvision's googlenet weights drop the aux heads, inception_v3's count them (REFERENCE 1.1).
+_TORCHVISION_VARIANTS = {
+    "googlenet": ("googlenet", {"aux_logits": False, "init_weights": True}),
+    "googlenet_aux": ("googlenet", {"aux_logits": True, "init_weights": True}),
+    "inception_v3": ("inception_v3", {"aux_logits": True, "init_weights": True}),
+    "inception_v3_no_aux": ("inception_v3", {"aux_logits": False, "init_weights": True}),
+}
+
+# Exact parameter counts, ../shared/REFERENCE.md (row cited per entry).
+_CIFAR_PARAMS = {
+    # 2.1 He et al. 2015 Table 6, "Exact params, option A [D]"
+    "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
+    "resnet110": 1_727_962, "resnet1202": 19_421_274,
+    # 2.1: the plain nets are the same layers without shortcuts; option A has no parameters,
+    # so plain-20/56 equal ResNet-20/56 (REFERENCE.md 2.1 rows ResNet-20 and ResNet-56).
+    "plain20": 269_722, "plain56": 853_018,
+    # 2.3 stochastic depth uses ResNet-110 (2.1 row ResNet-110); drop-path has no parameters.
+    "resnet110_stochastic_depth": 1_727_962,
+    # 2.2 Table 3 row "ResNet-110 1.7M": pre-activation moves BNs but keeps the same number:
+    # stem BN (32) and the two narrower first-block BNs of stages 2/3 (-32, -64) are traded for
+    # the final BN (128), so the count equals 2.1's 1,727,962.
+    "preact_resnet110": 1_727_962,
+    # 2.2 Table 3/4 rows ResNet-164 and ResNet-1001, "Exact params [D]"
+    "preact_resnet164": 1_703_258, "preact_resnet1001": 10_327_706,
+    # 2.4 Table 5 rows WRN-16-8, WRN-28-10, WRN-40-4
+    "wrn_16_8": 10_961_370, "wrn_28_10": 36_479_194, "wrn_40_4": 8_949_210,
+    # 2.5 Table 7 rows ResNeXt-29 8x64d and 16x64d
+    "resnext29_8x64d": 34_426_698, "resnext29_16x64d": 68_155_210,
+    # 2.8 "torchvision arch with a 10-class head": 2,236,682
+    "mobilenet_v2_cifar": 2_236_682,
+    # 2.6 rows DenseNet (L=40, k=12), DenseNet-BC (L=100, k=12), DenseNet-BC (L=250, k=24)
+    "densenet40_k12": 1_019_722, "densenet_bc_100_k12": 769_162,
+    "densenet_bc_250_k24": 15_324_406,
+    # 2.7: the published 38.6M is unverified; these are derived from the paper's description
+    # (see presets.fractalnet and test_fractalnet_count_derivation below)
+    "fractalnet20": 33_724_618, "fractalnet40": 76_106_634,
+}
+
+
+# ImageNet presets from the papers, not in torchvision
+_PAPER_PARAMS = {
+    # 1.1 note / 6.2: "With a true 5x5 branch: 7,005,832 params with BN convs"
+    "googlenet_5x5": 7_005_832,
+    # 1.3 "Params 1x [D], = osmr exact [V]" for g = 1, 2, 3, 4, 8; 0.5x and 0.25x for g = 3
+    "shufflenet_v1_g1": 1_531_936, "shufflenet_v1_g2": 1_733_848, "shufflenet_v1_g3": 1_865_728,
+    "shufflenet_v1_g4": 1_968_344, "shufflenet_v1_g8": 2_434_768,
+    "shufflenet_v1_x0_5_g3": 718_324, "shufflenet_v1_x0_25_g3": 305_902,
+}
+
+
+
+for _name, _preset_record in CATALOGUE.items():
+    _builder = _TORCHVISION_VARIANTS.get(_name, (_name, {})) if (
+        _name in _TORCHVISION_TWINS or _name in _TORCHVISION_VARIANTS) else None
+    CATALOGUE[_name] = dataclasses.replace(
+        _preset_record,
+        torchvision=(_builder[0], tuple(sorted(_builder[1].items()))) if _builder else None,
+        params={**_CIFAR_PARAMS, **_PAPER_PARAMS}.get(_name))
+del _preset_record, _builder
+
 PRESETS: Mapping[str, Net] = _Points()
 """Name -> point, for every preset (the public name; `CATALOGUE` holds the full records)."""
 PRESET_INFO = CATALOGUE
-"""Name -> Preset (family, input_size, source): the name earlier code reads the records by."""
+"""Name -> Preset (architecture, family, input_size, source, references): the name earlier code
+reads the records by."""
 
 del _name, _depth, _k  # the WRN loop's names are not part of the API
 __all__ = ["CATALOGUE", "PRESETS", "PRESET_INFO", "Preset", "cifar_resnet", "densenet",

@@ -22,6 +22,7 @@ def zoo_table() -> pd.DataFrame:
         cx = complexity(net, info.input_size)
         rows.append({
             "name": name,
+            "architecture": info.architecture,
             "family": info.family,
             "input": "x".join(map(str, info.input_size)),
             "params": cx.params,

@@ -136,16 +136,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_outside_input_is_refused_in_one_line_before_anything_runs(
         case, workdir, space_files, tmp_path_factory, monkeypatch, capsys):
-    import trainers.data
+    from trainers.data import fashion_mnist
 
     env, args, message = CASES[case]
     data = tmp_path_factory.mktemp("data")
     monkeypatch.setenv("ATLAS_DATA", str(data))
     if "data" in env:  # the damaged file is the only copy: no system dataset to rebuild from
-        monkeypatch.setattr(trainers.data, "SYSTEM_DATASETS", tmp_path_factory.mktemp("none"))
+        monkeypatch.setattr(fashion_mnist, "SYSTEM_DATASETS", tmp_path_factory.mktemp("none"))
         env["data"](data)
     else:  # a data folder that must stay as it is: nothing copied before a refusal
-        monkeypatch.setattr(trainers.data, "SYSTEM_DATASETS", trainers.data.SYSTEM_DATASETS)
+        monkeypatch.setattr(fashion_mnist, "SYSTEM_DATASETS", fashion_mnist.SYSTEM_DATASETS)
     if "setup" in env:
         env["setup"](workdir)
     for key, value in env.items():

@@ -215,7 +215,7 @@ def test_backbone_zoo_covers_the_families_that_fit():
 
     study = STUDIES["backbone_zoo"]
     presets = [p["preset"] for p in study.grid_points("full")]
-    families = {PRESET_INFO[p].family for p in presets}
+    families = {PRESET_INFO[p].architecture for p in presets}
     assert len(families) == len(presets)  # one representative per family
     assert len(families) >= 10
 

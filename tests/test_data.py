@@ -88,7 +88,7 @@ def _write_idx(folder: Path, n_train: int = 12, n_test: int = 5, gz: bool = True
 @pytest.fixture
 def no_system_data(tmp_path, monkeypatch):
     """An empty data root and no system dataset folder."""
-    monkeypatch.setattr(D, "SYSTEM_DATASETS", tmp_path / "system")
+    monkeypatch.setattr(D.fashion_mnist, "SYSTEM_DATASETS", tmp_path / "system")
     monkeypatch.setenv("ATLAS_DATA", str(tmp_path / "root"))
     return tmp_path
 
@@ -179,7 +179,7 @@ def test_interrupted_decompression_leaves_nothing(no_system_data, monkeypatch):
         dst.write(src.read(100))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(D.shutil, "copyfileobj", interrupted)
+    monkeypatch.setattr(D.fashion_mnist.shutil, "copyfileobj", interrupted)
     with pytest.raises(KeyboardInterrupt):
         D.load("fashion_mnist")
     raw = no_system_data / "root" / "FashionMNIST" / "raw"

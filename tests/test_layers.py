@@ -66,3 +66,37 @@ def test_the_check_finds_an_upward_import_in_a_function_and_ignores_a_typing_one
                       "    from . import sibling\n")
     assert imported_modules(module, "verdicts") == [
         ("typing", 1), ("studies.driver", 5), ("verdicts", 6)]
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the modules of these layers it imports (a name resolved to its longest known
+    prefix: `from .stats import X` imports verdicts.stats, `from . import X` the package)."""
+    imports = {}
+    for layer in LAYERS:
+        for path, package in modules_of(layer):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            imports[name] = [module for module, _ in imported_modules(path, package)]
+    graph = {}
+    for name, modules in imports.items():
+        graph[name] = set()
+        for module in modules:
+            while module and module not in imports:
+                module = module.rpartition(".")[0]
+            if module and module != name:
+                graph[name].add(module)
+    return graph
+
+
+def test_no_module_imports_itself_through_others():
+    """Inside a layer too, imports have one direction: no cycle among modules (e.g. spec ->
+    geometry -> backbone -> spec, which Net.validate running the builder once made)."""
+    import graphlib
+
+    graph = module_graph()
+    assert "verdicts.claim_check" in graph["verdicts.stats"]  # relative imports resolved
+    assert "search_space.spec" not in graph["search_space.backbone"]  # annotations only
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as e:
+        pytest.fail(f"import cycle: {' -> '.join(e.args[1])}")

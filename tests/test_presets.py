@@ -11,35 +11,21 @@ from torch import nn
 from search_space import PRESET_INFO, PRESETS, build, complexity
 from search_space.backbone import Backbone
 from search_space.interop import load_torchvision
-from search_space.presets import preact_bottleneck_resnet, resnext29, wrn
+from search_space.presets import CATALOGUE, preact_bottleneck_resnet, resnext29, wrn
+from search_space.registry import blocks
 
-TORCHVISION = [
-    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "wide_resnet50_2", "wide_resnet101_2",
-    "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
-    "mobilenet_v2",
-    "googlenet", "inception_v3", "densenet121", "densenet161", "densenet169", "densenet201",
-    "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
-    "alexnet",
-    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf",
-    "regnet_x_16gf", "regnet_x_32gf",
-    "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
-    "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
-]
 # Too large to build twice on a 2-core CPU in the suite (54M-645M parameters): both models are
 # built on the meta device, and their parameter counts and every weighted layer's type and shape
 # (load_torchvision's pairing check) must agree; the smaller RegNets also compare outputs.
+# What each preset is checked against lives on its record (search_space.presets: its torchvision
+# twin, else its exact parameter count from ../shared/REFERENCE.md, the row cited there).
+TWINS = {name: p.torchvision for name, p in CATALOGUE.items() if p.torchvision}
+CIFAR_PARAMS = {name: p.params for name, p in CATALOGUE.items()
+                if p.params and p.input_size == (3, 32, 32)}
+PAPER_PARAMS = {name: p.params for name, p in CATALOGUE.items()
+                if p.params and p.input_size != (3, 32, 32)}
 META_ONLY = {"regnet_x_16gf", "regnet_x_32gf", "regnet_y_16gf", "regnet_y_32gf",
              "regnet_y_128gf"}
-# Our preset -> (torchvision builder, its keyword arguments): the auxiliary-head variants.
-# torchvision's googlenet weights drop the aux heads, inception_v3's count them (REFERENCE 1.1).
-TORCHVISION_VARIANTS = {
-    "googlenet": ("googlenet", {"aux_logits": False, "init_weights": True}),
-    "googlenet_aux": ("googlenet", {"aux_logits": True, "init_weights": True}),
-    "inception_v3": ("inception_v3", {"aux_logits": True, "init_weights": True}),
-    "inception_v3_no_aux": ("inception_v3", {"aux_logits": False, "init_weights": True}),
-}
 INPUT_SIDE = {"inception_v3": 299, "inception_v3_no_aux": 96}  # aux head needs 17x17 at 6e
 
 
@@ -63,20 +49,20 @@ def test_every_torchvision_model_of_these_families_is_a_preset():
                 "inception", "densenet", "shufflenet", "alexnet", "regnet")
     names = {n for n in torchvision.models.list_models(module=torchvision.models)
              if n.startswith(families)}
-    assert names == set(TORCHVISION)
+    assert names == {builder for builder, _ in TWINS.values()}
     assert names <= set(PRESETS)
 
 
 def torchvision_twin(name: str) -> nn.Module:
-    builder, kwargs = TORCHVISION_VARIANTS.get(name, (name, {}))
+    builder, kwargs = TWINS[name]
     torch.manual_seed(0)
-    tv = torchvision.models.get_model(builder, **kwargs)  # randomly initialised
+    tv = torchvision.models.get_model(builder, **dict(kwargs))  # randomly initialised
     randomise_norm_layers(tv)
     return tv
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted((set(TORCHVISION) | set(TORCHVISION_VARIANTS)) - META_ONLY))
+@pytest.mark.parametrize("name", sorted(set(TWINS) - META_ONLY))
 def test_same_params_and_outputs_as_torchvision(name):
     tv = torchvision_twin(name)
     ours = build(PRESETS[name])
@@ -136,50 +122,18 @@ def test_load_torchvision_refuses_another_architecture():
         load_torchvision(build(PRESETS["resnet20"]), torchvision.models.resnet18())
 
 
-# Exact parameter counts, ../shared/REFERENCE.md (row cited per entry).
-CIFAR_PARAMS = {
-    # 2.1 He et al. 2015 Table 6, "Exact params, option A [D]"
-    "resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
-    "resnet110": 1_727_962, "resnet1202": 19_421_274,
-    # 2.1: the plain nets are the same layers without shortcuts; option A has no parameters,
-    # so plain-20/56 equal ResNet-20/56 (REFERENCE.md 2.1 rows ResNet-20 and ResNet-56).
-    "plain20": 269_722, "plain56": 853_018,
-    # 2.3 stochastic depth uses ResNet-110 (2.1 row ResNet-110); drop-path has no parameters.
-    "resnet110_stochastic_depth": 1_727_962,
-    # 2.2 Table 3 row "ResNet-110 1.7M": pre-activation moves BNs but keeps the same number:
-    # stem BN (32) and the two narrower first-block BNs of stages 2/3 (-32, -64) are traded for
-    # the final BN (128), so the count equals 2.1's 1,727,962.
-    "preact_resnet110": 1_727_962,
-    # 2.2 Table 3/4 rows ResNet-164 and ResNet-1001, "Exact params [D]"
-    "preact_resnet164": 1_703_258, "preact_resnet1001": 10_327_706,
-    # 2.4 Table 5 rows WRN-16-8, WRN-28-10, WRN-40-4
-    "wrn_16_8": 10_961_370, "wrn_28_10": 36_479_194, "wrn_40_4": 8_949_210,
-    # 2.5 Table 7 rows ResNeXt-29 8x64d and 16x64d
-    "resnext29_8x64d": 34_426_698, "resnext29_16x64d": 68_155_210,
-    # 2.8 "torchvision arch with a 10-class head": 2,236,682
-    "mobilenet_v2_cifar": 2_236_682,
-    # 2.6 rows DenseNet (L=40, k=12), DenseNet-BC (L=100, k=12), DenseNet-BC (L=250, k=24)
-    "densenet40_k12": 1_019_722, "densenet_bc_100_k12": 769_162,
-    "densenet_bc_250_k24": 15_324_406,
-    # 2.7: the published 38.6M is unverified; these are derived from the paper's description
-    # (see presets.fractalnet and test_fractalnet_count_derivation below)
-    "fractalnet20": 33_724_618, "fractalnet40": 76_106_634,
-}
-
-# ImageNet presets from the papers, not in torchvision
-PAPER_PARAMS = {
-    # 1.1 note / 6.2: "With a true 5x5 branch: 7,005,832 params with BN convs"
-    "googlenet_5x5": 7_005_832,
-    # 1.3 "Params 1x [D], = osmr exact [V]" for g = 1, 2, 3, 4, 8; 0.5x and 0.25x for g = 3
-    "shufflenet_v1_g1": 1_531_936, "shufflenet_v1_g2": 1_733_848, "shufflenet_v1_g3": 1_865_728,
-    "shufflenet_v1_g4": 1_968_344, "shufflenet_v1_g8": 2_434_768,
-    "shufflenet_v1_x0_5_g3": 718_324, "shufflenet_v1_x0_25_g3": 305_902,
-}
 
 
 def test_every_preset_is_checked_against_a_reference():
-    checked = set(TORCHVISION) | set(TORCHVISION_VARIANTS) | set(CIFAR_PARAMS) | set(PAPER_PARAMS)
+    checked = set(TWINS) | set(CIFAR_PARAMS) | set(PAPER_PARAMS)
     assert set(PRESETS) == checked
+    assert not set(TWINS) & (set(CIFAR_PARAMS) | set(PAPER_PARAMS))  # one reference each
+
+
+def test_a_presets_family_is_the_registry_family_of_its_blocks():
+    for name, preset in CATALOGUE.items():
+        modules = {blocks[s.block].module.__module__ for s in preset.net.stages}
+        assert modules == {f"search_space.families.{preset.family}"}, name
 
 
 @pytest.mark.parametrize("name", sorted(PAPER_PARAMS))
