@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-fast lint zoo study report ui clean
+.PHONY: install test test-fast lint zoo study report ui dashboard clean
 
 install: $(STAMP)
 
@@ -58,6 +58,12 @@ report: $(STAMP)  ## make report name=NAME [condition=KEY|all]: reports/NAME/rep
 	@if [ -z $(call quote,$(name)) ]; then echo "error: make report name=NAME" >&2; exit 2; fi
 	$(PY) -m analysis report $(call quote,$(name)) \
 	  $(if $(condition),--condition $(call quote,$(condition)))
+
+dashboard: $(STAMP)  ## make dashboard name=SEARCH [port=8080]: Optuna's dashboard on the search's Optuna store
+	@if [ -z $(call quote,$(name)) ]; then echo "error: make dashboard name=SEARCH [port=8080]" >&2; \
+	exit 2; fi
+	$(PY) -m studies dashboard $(call quote,$(name)) \
+	  --port $(call quote,$(if $(filter command line environment,$(origin port)),$(port),8080))
 
 ui: $(STAMP)  ## the MLflow UI on the studies' store, http://127.0.0.1:$(port)
 	@$(PY) -m studies links --port $(call quote,$(port))

@@ -116,6 +116,10 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> s
     lines += [f"**Command.** `make study name={name} budget={budget}{typed}` then "
               f"`make report name={name}`", "",
               f"**Hardware.** {hardware(trials)}", "",
+              *([f"**Optuna's dashboard.** `make dashboard name={name}` serves the search's "
+                 "Optuna studies (every sampled point, its parameters and objectives, Optuna's "
+                 "plots) at http://127.0.0.1:8080/dashboard", ""]
+                if study is not None and study.kind == "search" else []),
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
               f" budget {budget}.", "", "## Results", "",
               summary_markdown(summary, grid_order(study, trials), trials), "",

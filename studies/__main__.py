@@ -1,4 +1,4 @@
-"""python -m studies list | show NAME | links [--port N] |
+"""python -m studies list | show NAME | links [--port N] | dashboard NAME [--port N] |
     run NAME [--budget auto|quick|full|NAME] [--set k=v ...] [--fresh]
 
 NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_study.py).
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
     show.add_argument("name", help="a catalogue study or a file defining STUDY")
     links = sub.add_parser("links", help="each study's page in the MLflow UI (make ui)")
     links.add_argument("--port", type=int, default=5000)
+    dashboard = sub.add_parser("dashboard", help="Optuna's dashboard on a search's Optuna store "
+                               "(make dashboard)")
+    dashboard.add_argument("name", help="a search of the catalogue or a file defining STUDY")
+    dashboard.add_argument("--port", type=int, default=8080)
     run = sub.add_parser("run", help="run or resume a study")
     run.add_argument("name", help="a catalogue study or a file defining STUDY")
     run.add_argument("--budget", default="auto",
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
         study = _study(args.name)
         if args.command == "show":
             return _show(study)
+        if args.command == "dashboard":
+            return _dashboard(study, args.port)
         with clock.phase("preflight"):
             budget_name = resolve_budget(args.budget)
             try:
@@ -137,6 +143,26 @@ def _links(port: int) -> int:
                 exp.name in STUDIES:
             print(f"{exp.name}: http://127.0.0.1:{port}/#/experiments/{exp.experiment_id}/runs"
                   "?workflowType=machine_learning")
+    return 0
+
+
+def _dashboard(study: Study, port: int) -> int:
+    """Print each Optuna study of the search and its page, then serve until interrupted."""
+    from . import dashboard
+
+    try:
+        dashboard.port_free(port)
+        url, found = dashboard.optuna_studies(study)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    for name, study_id, trials in found:
+        print(f"{name} ({trials} trials): {dashboard.page(port, study_id)}")
+    print(f"Optuna's dashboard on {url}: http://127.0.0.1:{port}/dashboard (Ctrl-C stops it)",
+          flush=True)
+    try:
+        dashboard.serve(url, port)
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -156,6 +156,11 @@ def study_files(tmp_path_factory) -> Path:
     (["run", "{files}/same_extras.py", "--set", "max_train_images=512"],
      "study same_extras: variants first=A and first=B train the same net with the same "
      "recipe on fashion_mnist"),
+    (["dashboard", "width_vs_depth"], "width_vs_depth is an ablation: Optuna runs only "
+     "searches; its runs are in the MLflow UI (make ui)"),
+    (["dashboard", "nas"], "no Optuna store at "),
+    (["dashboard", "nas", "--port", "0"], "--port 0 is not a port (1-65535)"),
+    (["dashboard", "no_such_search"], "unknown study 'no_such_search'"),
     (["run", "width_vs_depth", "--set", "colour=red"], "--set colour: unknown key"),
     (["run", "width_vs_depth", "--budget", "huge"],
      "budget='huge' is not a budget of study width_vs_depth; its budgets: quick, full"),
@@ -611,3 +616,20 @@ def test_a_variant_left_out_of_the_grid_is_not_run_and_must_be_in_it():
     with pytest.raises(ValueError, match="search s takes no grid"):
         Study(name="s", claim="c", source="s", base="resnet20", space=space, kind="search",
               leave_out=("w=1.0,d=2.0",))
+
+
+def test_the_dashboard_refuses_a_taken_port_and_a_store_without_the_search(workdir, capsys):
+    import socket
+
+    import optuna
+
+    optuna.create_study(storage=f"sqlite:///{workdir / 'optuna.db'}", study_name="other/quick/gen0")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["dashboard", "nas", "--port", str(port)]) == 2
+        assert f"127.0.0.1:{port} is taken" in capsys.readouterr().err
+    assert main(["dashboard", "nas", "--port", str(port)]) == 2  # free again
+    assert "has no study of search nas yet: run `make study name=nas` first" in \
+        capsys.readouterr().err

@@ -1,10 +1,14 @@
-"""MLflow's UI as a user sees it (README "Comparing variants in the MLflow UI"): a tiny study
-into a fresh store, `mlflow ui` on a free loopback port, and headless Chromium driven by
-Playwright (tests/ui/check_ui.mjs) through the README's steps: the experiment opens on its runs
-with the claim shown, the parent run holds its trials, group by variant gives one group per
-variant, and the compare view opens for two selected runs. Screenshots of every step are kept
-(ATLAS_UI_SCREENSHOTS, else the test's temporary folder). `.ci/run` installs Chromium and the
-driver; elsewhere the test is skipped when they are missing, unless ATLAS_REQUIRE_BROWSER=1."""
+"""MLflow's UI and Optuna's dashboard as a user sees them.
+
+MLflow's UI (README "Comparing variants in the MLflow UI"): a tiny study into a fresh store,
+`mlflow ui` on a free loopback port, and headless Chromium driven by Playwright
+(tests/ui/check_ui.mjs) through the README's steps: the experiment opens on its runs with the
+claim shown, the parent run holds its trials, group by variant gives one group per variant, and
+the compare view opens for two selected runs. Optuna's dashboard (`make dashboard`): a tiny
+search, the command's own server, and Chromium finding the search's Optuna study and its trials
+(tests/ui/check_dashboard.mjs). Screenshots of every step are kept (ATLAS_UI_SCREENSHOTS, else
+the test's temporary folder). `.ci/run` installs Chromium and the driver; elsewhere the tests
+are skipped when they are missing, unless ATLAS_REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
@@ -48,18 +52,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 120,
+                   probe: str = "/health") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"mlflow ui exited with {server.returncode}")
+            raise RuntimeError(f"the server exited with {server.returncode}")
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}{probe}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.5)
-    raise TimeoutError(f"mlflow ui did not answer at {url} in {timeout:.0f} s")
+    raise TimeoutError(f"the server did not answer at {url}{probe} in {timeout:.0f} s")
 
 
 def _group_alive(pgid: int) -> bool:
@@ -124,3 +129,44 @@ def test_the_mlflow_ui_shows_a_study_as_the_readme_says(workdir, tmp_path_factor
     for step in ("1-runs", "2-nested", "3-grouped", "4-compare"):
         assert (shots / f"{step}.png").stat().st_size > 10_000, step
     assert not _group_alive(server.pid)  # mlflow ui and every worker it started have ended
+
+
+@pytest.mark.slow
+def test_optunas_dashboard_shows_a_search_and_its_trials(workdir, tmp_path_factory):
+    """`make dashboard name=nas` after a tiny search: the command prints the search's Optuna
+    study and its page, and in Chromium the dashboard lists the study and its three trials."""
+    missing = _missing()
+    if missing:
+        if os.environ.get("ATLAS_REQUIRE_BROWSER"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    settings = ("trials=3", "epochs=1", "max_train_images=256", "max_val_images=128",
+                "max_test_images=128", "batch_size=64")
+    assert main(["run", "nas", *(a for s in settings for a in ("--set", s))]) == 0
+    shots = Path(os.environ.get("ATLAS_UI_SCREENSHOTS") or tmp_path_factory.mktemp("ui-shots"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = workdir.parent / "dashboard.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "studies", "dashboard", "nas", "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait_until_up(url, server, probe="/api/studies")
+            printed = log_path.read_text().splitlines()
+            page = next(line.rpartition(": ")[2] for line in printed
+                        if line.startswith("nas/quick/gen0 (3 trials): "))
+            check = subprocess.run(
+                ["node", str(UI / "check_dashboard.mjs"), url, "nas/quick/gen0", page, "3",
+                 str(shots)], capture_output=True, text=True, timeout=300)
+        finally:
+            _stop_group(server)
+    assert page.startswith(f"{url}/dashboard/studies/")
+    assert f"{url}/dashboard (Ctrl-C stops it)" in printed[1]
+    lines = check.stdout.strip().splitlines()
+    assert check.returncode == 0 and lines, check.stdout[-2000:] + check.stderr[-2000:]
+    found = json.loads(lines[-1])["found"]
+    assert found == {"studyListed": True, "trialsShown": 3}, found
+    for step in ("1-studies", "2-trials"):
+        assert (shots / f"{step}.png").stat().st_size > 10_000, step
+
