@@ -174,6 +174,8 @@ def _show(s: Study) -> int:
             axes = "; ".join(f"{axis} = {', '.join(map(str, values))}"
                              for axis, values in s.grid_for(budget))
             print(f"{budget} grid: {axes}")
+        if s.leave_out:
+            print(f"left out of the grid: {', '.join(s.leave_out)}")
         if s.expected_order:
             print(f"expected order (better first): {' > '.join(s.expected_order)}")
         pairs = "; ".join(f"{b} beats {w}" for b, w in s.claim_pairs) or "-"

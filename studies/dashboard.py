@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from .checks import optuna_storage
 from .locations import optuna_storage_url
 from .study import Study
 
@@ -25,13 +26,23 @@ def optuna_studies(study: Study) -> tuple[str, list[tuple[str, int, int]]]:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         raise ValueError(f"no Optuna store at {url.removeprefix('sqlite:///')}: run `make study "
                          f"name={study.name}` first (or set ATLAS_OPTUNA_STORAGE)")
+    optuna_storage(url)  # a URL, a reachable server, an intact SQLite file
     import optuna
+    from sqlalchemy.exc import SQLAlchemyError
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = optuna.storages.RDBStorage(url, skip_table_creation=True)
-    found = [(s.study_name, storage.get_study_id_from_name(s.study_name), s.n_trials)
-             for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
-             if s.study_name.startswith(f"{study.name}/")]
+    try:
+        storage = optuna.storages.RDBStorage(url, skip_table_creation=True)
+        found = [(s.study_name, storage.get_study_id_from_name(s.study_name), s.n_trials)
+                 for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
+                 if s.study_name.startswith(f"{study.name}/")]
+    except (SQLAlchemyError, optuna.exceptions.OptunaError, RuntimeError) as e:
+        # not Optuna's tables (Optuna wraps the database's error), or another version's
+        while e.__cause__ or e.__context__:  # the database's own words, not the wrapper's
+            e = e.__cause__ or e.__context__
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ValueError(f"{url} is not an Optuna store this version reads ({first}); point "
+                         "ATLAS_OPTUNA_STORAGE at the search's store") from None
     if not found:
         raise ValueError(f"the Optuna store {url} has no study of search {study.name} yet: run "
                          f"`make study name={study.name}` first")

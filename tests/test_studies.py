@@ -633,3 +633,8 @@ def test_the_dashboard_refuses_a_taken_port_and_a_store_without_the_search(workd
     assert main(["dashboard", "nas", "--port", str(port)]) == 2  # free again
     assert "has no study of search nas yet: run `make study name=nas` first" in \
         capsys.readouterr().err
+    (workdir / "optuna.db").unlink()
+    (workdir / "optuna.db").write_bytes(b"")  # a file, but no Optuna tables in it
+    assert main(["dashboard", "nas", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert "is not an Optuna store this version reads" in err and err.count("\n") == 1, err
