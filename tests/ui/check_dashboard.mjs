@@ -2,35 +2,10 @@
 // the search's Optuna study is listed and that its trials page shows every trial.
 // usage: node check_dashboard.mjs URL STUDY_NAME STUDY_PAGE TRIALS OUT_DIR
 // Prints one JSON line of findings; exits 1 (saying which step) when a step fails.
-import { chromium } from 'playwright-core';
-import fs from 'fs';
-import path from 'path';
+import { openBrowser } from './browser.mjs';
 
 const [base, studyName, studyPage, trials, out] = process.argv.slice(2);
-fs.mkdirSync(out, { recursive: true });
-const profile = fs.mkdtempSync(path.join(out, 'chrome-profile-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
-  // without these Chromium reaches for the network (updates, sync, field trials)
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync', '--no-first-run'],
-  viewport: { width: 1400, height: 900 },
-});
-const page = await context.newPage();
-const found = {};
-const shot = (name) => page.screenshot({ path: path.join(out, `${name}.png`) });
-
-async function step(name, body) {
-  try {
-    await body();
-    await shot(name);
-  } catch (error) {
-    await shot(`${name}-failed`).catch(() => {});
-    console.log(JSON.stringify({ failed: name, error: String(error).split('\n')[0], found }));
-    await context.close();
-    process.exit(1);
-  }
-}
+const { context, page, found, step } = await openBrowser(out);
 
 // 1. The dashboard's home lists the search's Optuna study.
 await step('1-studies', async () => {
