@@ -595,14 +595,14 @@ _PAPER_PARAMS = {
 
 
 
+_TWINS = {**{name: (name, {}) for name in _TORCHVISION_TWINS}, **_TORCHVISION_VARIANTS}
+_PARAMS = {**_CIFAR_PARAMS, **_PAPER_PARAMS}
 for _name, _preset_record in CATALOGUE.items():
-    _builder = _TORCHVISION_VARIANTS.get(_name, (_name, {})) if (
-        _name in _TORCHVISION_TWINS or _name in _TORCHVISION_VARIANTS) else None
+    _twin = _TWINS.get(_name)
     CATALOGUE[_name] = dataclasses.replace(
-        _preset_record,
-        torchvision=(_builder[0], tuple(sorted(_builder[1].items()))) if _builder else None,
-        params={**_CIFAR_PARAMS, **_PAPER_PARAMS}.get(_name))
-del _preset_record, _builder
+        _preset_record, params=_PARAMS.get(_name),
+        torchvision=(_twin[0], tuple(sorted(_twin[1].items()))) if _twin else None)
+del _preset_record, _twin
 
 PRESETS: Mapping[str, Net] = _Points()
 """Name -> point, for every preset (the public name; `CATALOGUE` holds the full records)."""

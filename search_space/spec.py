@@ -473,9 +473,7 @@ class Net:
         expansion = Stage.__dataclass_fields__["expansion"].default
         for i, stage in enumerate(self.stages):  # an expansion its blocks do not read
             if stage.expansion != expansion:
-                net = net._if_same(resolution, stages=(
-                    *net.stages[:i], dataclasses.replace(stage, expansion=expansion),
-                    *net.stages[i + 1:])) or net
+                net = net._with_stage(resolution, i, expansion=expansion) or net
         return net._settled_extras(resolution)
 
     def _settled_extras(self, resolution: tuple) -> Net:
@@ -504,13 +502,20 @@ class Net:
     def _with_extra(self, resolution: tuple, i: int, name: str, value: Any) -> Net | None:
         """This point with stage i's extras field `name` set to `value`, if it still resolves
         to `resolution`, else None."""
-        stage = self.stages[i]
         try:
-            changed = dataclasses.replace(
-                stage, extras=dataclasses.replace(stage.extras, **{name: value}))
+            extras = dataclasses.replace(self.stages[i].extras, **{name: value})
         except ValueError:  # not a value of this field
             return None
-        return self._if_same(resolution, stages=(*self.stages[:i], changed, *self.stages[i + 1:]))
+        return self._with_stage(resolution, i, extras=extras)
+
+    def _with_stage(self, resolution: tuple, i: int, **changes: Any) -> Net | None:
+        """This point with stage i's fields `changes`, if it still resolves to `resolution`,
+        else None."""
+        try:
+            stage = dataclasses.replace(self.stages[i], **changes)
+        except ValueError:  # the stage refuses the value
+            return None
+        return self._if_same(resolution, stages=(*self.stages[:i], stage, *self.stages[i + 1:]))
 
     def _if_same(self, resolution: tuple, **changes: Any) -> Net | None:
         """This point with `changes` if it resolves to `resolution` (builds the same), else

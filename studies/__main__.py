@@ -249,8 +249,7 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
                              "`make zoo` lists them")
         if "grid" in budget_changes:
             study = study.with_grid(budget_name, new_budget,
-                                    keep_max_seeds="max_seeds" in budget_changes)
-            study = dataclasses.replace(study, **study_changes) if study_changes else study
+                                    keep_max_seeds="max_seeds" in budget_changes, **study_changes)
         else:
             study = study.with_budgets({budget_name: new_budget}, **study_changes)
     except (ValueError, TypeError) as e:

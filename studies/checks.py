@@ -98,7 +98,8 @@ def _half_migrated(path: Path) -> bool:
     return any(name.startswith("_alembic_tmp_") for (name,) in names)
 
 
-def _sqlite_path(uri: str) -> Path | None:
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a SQLite URI (None for another scheme); ValueError if malformed."""
     if not uri.startswith("sqlite:"):
         return None
     rest = uri.removeprefix("sqlite:")
@@ -134,7 +135,7 @@ def tracking_store(uri: str) -> None:
                   "start it (mlflow server ...) or point MLFLOW_TRACKING_URI elsewhere")
     if scheme in ("postgresql", "mysql", "mssql"):
         database_server(uri, "MLFLOW_TRACKING_URI")
-    path = _sqlite_path(uri)
+    path = sqlite_path(uri)
     if path is not None:
         sqlite_file(path, "tracking store", "MLFLOW_TRACKING_URI")
 
@@ -146,7 +147,7 @@ def study_not_running(study: str, uri: str) -> None:
     without tables is not read (MLflow would create them)."""
     from . import tracking
 
-    path = _sqlite_path(uri)
+    path = sqlite_path(uri)
     if path is None or not path.is_file() or path.stat().st_size == 0:
         return
     import sqlite3
@@ -185,7 +186,7 @@ def optuna_storage(url: str) -> None:
         raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r} is not a database URL; use "
                          "sqlite:///path/to/optuna.db or postgresql://...") from None
     database_server(url, "ATLAS_OPTUNA_STORAGE")
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         if not path.parent.is_dir():
             raise ValueError(f"ATLAS_OPTUNA_STORAGE={url!r}: folder {path.parent} does not "

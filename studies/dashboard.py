@@ -7,13 +7,10 @@ the MLflow UI (`make ui`)."""
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
-from .checks import optuna_storage
+from .checks import optuna_storage, sqlite_path
 from .locations import optuna_storage_url
 from .study import Study
-
-DEFAULT_PORT = 8080
 
 
 def optuna_studies(study: Study) -> tuple[str, list[tuple[str, int, int]]]:
@@ -23,9 +20,10 @@ def optuna_studies(study: Study) -> tuple[str, list[tuple[str, int, int]]]:
         raise ValueError(f"{study.name} is an ablation: Optuna runs only searches; its runs are "
                          "in the MLflow UI (make ui)")
     url = optuna_storage_url()
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise ValueError(f"no Optuna store at {url.removeprefix('sqlite:///')}: run `make study "
-                         f"name={study.name}` first (or set ATLAS_OPTUNA_STORAGE)")
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise ValueError(f"no Optuna store at {path}: run `make study name={study.name}` first "
+                         "(or set ATLAS_OPTUNA_STORAGE)")
     optuna_storage(url)  # a URL, a reachable server, an intact SQLite file
     import optuna
     from sqlalchemy.exc import SQLAlchemyError

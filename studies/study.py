@@ -334,27 +334,26 @@ class Study:
                              f"budgets: {', '.join(self.budget_names)}")
         return budgets[name]
 
-    def with_grid(self, budget_name: str, budget: Budget, *, keep_max_seeds: bool = False
-                  ) -> Study:
+    def with_grid(self, budget_name: str, budget: Budget, *, keep_max_seeds: bool = False,
+                  **changes: Any) -> Study:
         """This ablation with `budget` (whose grid narrows or changes the study's) as its
         `budget_name` budget and every other budget on the same grid. The claim keeps the
         variants the grid still has (its order, pairs and baseline); with no claim left to
         decide, each budget trains exactly its `seeds` (max_seeds 0), unless `keep_max_seeds`
         (the caller set it: then this budget is refused, as any undecidable sequential
-        design is)."""
+        design is). Other fields `changes`, checked together with them."""
         labels = set(self.variants(budget))
         order = tuple(v for v in self.expected_order if v in labels)
-        changes: dict[str, Any] = {
-            "expected_order": order if len(order) > 1 else (),
-            "pairs": tuple(p for p in self.pairs if set(p) <= labels),
-            "baseline": self.baseline if self.baseline in labels else ""}
+        claim = {"expected_order": order if len(order) > 1 else (),
+                 "pairs": tuple(p for p in self.pairs if set(p) <= labels),
+                 "baseline": self.baseline if self.baseline in labels else ""}
         budgets = {name: budget if name == budget_name
                    else dataclasses.replace(self.budget(name), grid=budget.grid)
                    for name in self.budget_names}
-        if not changes["pairs"] and not changes["expected_order"]:
+        if not claim["pairs"] and not claim["expected_order"]:
             budgets = {name: b if name == budget_name and keep_max_seeds
                        else dataclasses.replace(b, max_seeds=0) for name, b in budgets.items()}
-        return self.with_budgets(budgets, **changes)
+        return self.with_budgets(budgets, **claim, **changes)
 
     def with_budgets(self, budgets: Mapping[str, Budget], **changes: Any) -> Study:
         """This study with the budgets of these names replaced (and other fields `changes`,
