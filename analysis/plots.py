@@ -61,30 +61,135 @@ def _interval(v: pd.DataFrame):
     return [low.to_numpy(), high.to_numpy()]
 
 
+# An ablation's plot labels every variant up to this many; above it (a search, the zoo) only
+# the Pareto front and the best few, so labels stay readable.
+LABEL_ALL_UP_TO = 12
+
+
 def error_vs_cost(summary: Summary, path: Path, cost: str = "macs",
-                  chance: float | None = None) -> Path:
+                  chance: float | None = None, labels: dict[str, str] | None = None) -> Path:
     """Mean error of each variant against its MACs or params (intervals where n >= 2), the
-    Pareto front drawn (a marker on each of its points, so a one-point front shows), every
-    point labelled (classic presets carry their names in backbone_zoo), chance dashed."""
+    Pareto front drawn (a marker on each of its points, so a one-point front shows), chance
+    dashed. `labels` maps the variants to label to their text (a search passes its best
+    points' ranks); by default every variant up to LABEL_ALL_UP_TO, else the front's. Labels
+    are placed by adjustText, off the points, each other and the axes' ticks."""
     v = summary.variants.dropna(subset=["mean", cost])
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    texts = []
     if not v.empty:
-        ax.errorbar(v[cost], v["mean"], yerr=_interval(v), fmt="o", capsize=3, label="variant")
+        ax.errorbar(v[cost], v["mean"], yerr=_interval(v), fmt="o", capsize=3, label="variant",
+                    alpha=0.7)
         front = pareto_front(v, cost, "mean")
         ax.step(front[cost], front["mean"], where="post", color="C3")
         ax.plot(front[cost], front["mean"], "s", color="C3", mfc="none", markersize=10,
                 label=f"Pareto front ({len(front)})")
-        for _, row in v.iterrows():
-            ax.annotate(row["variant"], (row[cost], row["mean"]), fontsize=7,
-                        xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
+        if labels is None:
+            shown = v if len(v) <= LABEL_ALL_UP_TO else front
+            labels = {name: name for name in shown["variant"]}
+        for _, row in v[v["variant"].isin(list(labels))].iterrows():
+            texts.append(ax.text(row[cost], row["mean"], labels[row["variant"]], fontsize=7))
     _chance(ax, chance)
     ax.set_xlabel("multiply-adds" if cost == "macs" else "parameters")
     ax.set_ylabel(summary.metric)
     ax.set_title(f"{summary.metric} vs {'MACs' if cost == 'macs' else 'params'} "
                  f"({n_text(v['n'])})")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside, not over
+    if texts:
+        _place_labels(fig, ax, texts, v[cost].to_numpy(), v["mean"].to_numpy())
     return _save(fig, path)
+
+
+def _place_labels(fig, ax, texts, x, y) -> None:
+    """Move the labels off each other, the points and the axes (adjustText), joined to their
+    points by a thin line where they moved."""
+    from adjustText import adjust_text
+
+    fig.tight_layout()  # the final axes box first: adjustText works in display coordinates
+    adjust_text(texts, x=x, y=y, ax=ax, expand=(1.2, 1.4),
+                arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+
+
+def parallel_coordinates(trials: pd.DataFrame, axes: list[str], metric: str, path: Path,
+                         best: dict[str, str] | None = None) -> Path | None:
+    """One line per finished trial across its sampled axes and the metric, coloured by the
+    metric (darker is better); the best points (`best`: variant -> label) drawn bold and
+    named in the legend. A categorical axis lists its values; a numeric one spanning more than
+    10x is on a log scale; an axis a point does not read (another family's) sits at "-"
+    below the axis. None without finished trials or sampled axes."""
+    ok = _ok(trials).dropna(subset=[metric])
+    columns = [f"axis.{a}" for a in axes]
+    if ok.empty or not columns:
+        return None
+    scaled, ticks = {}, {}
+    for column in [*columns, metric]:
+        scaled[column], ticks[column] = _coordinate(ok[column])
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.1 * (len(columns) + 1)), 4.8))
+    xs = np.arange(len(columns) + 1)
+    errors = ok[metric].to_numpy()
+    norm = matplotlib.colors.Normalize(errors.min(), errors.max())
+    cmap = matplotlib.colormaps["viridis"]
+    best = best or {}
+    for i, (_, row) in enumerate(ok.iterrows()):
+        ys = [scaled[c][i] for c in [*columns, metric]]
+        if row["variant"] in best:
+            continue
+        ax.plot(xs, ys, color=cmap(norm(row[metric])), alpha=0.45, linewidth=0.8)
+    for j, (variant, label) in enumerate(best.items()):
+        rows = np.flatnonzero(ok["variant"].to_numpy() == variant)
+        if len(rows):
+            ys = [scaled[c][rows[0]] for c in [*columns, metric]]
+            ax.plot(xs, ys, color=f"C{j % 10}", linewidth=2.4, label=label)
+    for x, column in zip(xs, [*columns, metric], strict=True):
+        ax.axvline(x, color="black", linewidth=0.6)
+        for position, text in ticks[column]:
+            ax.text(x + 0.03, position, text, fontsize=7, va="center")
+    ax.set_xticks(xs, [*axes, metric], fontsize=8, rotation=20)
+    ax.set_yticks([])
+    ax.set_ylim(-0.18, 1.05)
+    ax.set_xlim(-0.1, len(columns) + 0.6)
+    fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=metric,
+                 fraction=0.03)
+    ax.set_title(f"sampled axes and {metric} ({len(ok)} finished trials; best "
+                 f"{len(best)} bold)")
+    if best:  # below the axes: beside them sits the colour bar
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                  ncol=min(len(best), 8), frameon=False)
+    return _save(fig, path)
+
+
+NOT_READ = -0.12  # where a trial that does not read an axis crosses it
+
+
+def _coordinate(values: pd.Series) -> tuple[np.ndarray, list[tuple[float, str]]]:
+    """Positions in [0, 1] for one axis's values (NOT_READ where missing) and its tick labels."""
+    present = values.dropna()
+    positions = np.full(len(values), NOT_READ)
+    mask = values.notna().to_numpy()
+    ticks: list[tuple[float, str]] = []
+    numeric = pd.to_numeric(present, errors="coerce")
+    if present.empty:
+        return positions, [(NOT_READ, "-")]
+    if numeric.notna().all():
+        raw = numeric.to_numpy(dtype=float)
+        log = raw.min() > 0 and raw.max() / raw.min() > 10
+        t = np.log10(raw) if log else raw
+        low, high = t.min(), t.max()
+        span = (high - low) or 1.0
+        positions[mask] = (t - low) / span
+        levels = np.unique(raw)
+        shown = levels if len(levels) <= 6 else np.quantile(raw, [0, 0.5, 1])
+        for level in shown:
+            p = ((np.log10(level) if log else level) - low) / span
+            ticks.append((float(p), f"{level:.3g}"))
+    else:
+        levels = sorted(present.astype(str).unique())
+        where = {level: i / max(1, len(levels) - 1) for i, level in enumerate(levels)}
+        positions[mask] = [where[str(v)] for v in present]
+        ticks = [(p, level) for level, p in where.items()]
+    if not mask.all():
+        ticks.append((NOT_READ, "-"))
+    return positions, ticks
 
 
 def learning_curves(history: pd.DataFrame, path: Path, metric: str = "val_error",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,14 @@ from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary
 
 from . import plots
+from .search import (
+    BOOTSTRAPS,
+    MIN_TRIALS_FOR_IMPORTANCE,
+    best_points,
+    importance_metrics,
+    importances,
+    sampled_axes,
+)
 
 
 def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool = True,
@@ -31,19 +40,29 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     final = Path(out) / name
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    searched = SearchResults.of(study, summary, trials)
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
+        labels = searched.labels if searched else None
         figures = [
             plots.claim_estimation(summary, trials, staging / "claim.png"),
-            plots.variant_values(summary, trials, staging / "variants.png", chance),
+            plots.variant_values(summary, trials, staging / "variants.png", chance)
+            if not searched else None,  # a search's points: the table and the plots below
             plots.learning_curves(history, staging / "learning_curves.png", summary.metric,
-                                  chance=chance),
-            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance),
-            plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance),
+                                  chance=chance) if not searched else None,
+            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance, labels),
+            plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance,
+                                labels),
+            plots.parallel_coordinates(trials, sampled_axes(trials), summary.metric,
+                                       staging / "parallel_coordinates.png", labels)
+            if searched else None,
             plots.error_edf(trials, staging / "error_edf.png", summary.metric),
         ]
         figures = [f for f in figures if f is not None]  # no claim pair: no estimation plot
-        text = _markdown(name, study, summary, trials, figures)
+        text = _markdown(name, study, summary, trials, figures, searched)
+        if searched:
+            searched.best.to_csv(staging / "best_points.csv", index=False)
+            searched.importances.to_csv(staging / "importances.csv", index=False)
         (staging / "report.md").write_text(text)
         (staging / "report.html").write_text(self_contained_html(text, staging, name))
         if final.exists():
@@ -57,8 +76,32 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
         exp_id = tracking.find_experiment(client, name)
         parent = tracking.latest_parent(client, exp_id) if exp_id else None
         if parent:
-            tracking.log_report(client, parent, str(final), parent_results(summary))
+            metrics, tags = parent_results(summary)
+            if searched:
+                metrics |= importance_metrics(searched.importances)
+                front = searched.best[searched.best["front"]]
+                tags[schema.PARETO_SET] = ",".join(front["point"])
+            tracking.log_report(client, parent, str(final), (metrics, tags))
     return final / "report.md"
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A search's best points (with their retrain commands) and its axes' importances."""
+
+    best: pd.DataFrame
+    importances: pd.DataFrame
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each best point's label in the figures: its rank in the table, '*' on the front."""
+        return {r.point: f"#{r.rank}{'*' if r.front else ''}" for r in self.best.itertuples()}
+
+    @classmethod
+    def of(cls, study, summary: Summary, trials: pd.DataFrame) -> SearchResults | None:
+        if study is None or study.kind != "search":
+            return None
+        return cls(best_points(summary, trials, study.name), importances(study, trials))
 
 
 def self_contained_html(text: str, folder: Path, title: str) -> str:
@@ -103,7 +146,8 @@ def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
     return metrics, tags
 
 
-def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> str:
+def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
+              searched: SearchResults | None = None) -> str:
     statuses = trials["status"].value_counts().to_dict() if not trials.empty else {}
     budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
     lines = [f"# {name}", ""]
@@ -123,9 +167,45 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures) -> s
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
               f" budget {budget}.", "", "## Results", "",
               summary_markdown(summary, grid_order(study, trials), trials), "",
+              *(_search_markdown(searched, summary.metric) if searched else []),
               "## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"
+
+
+def _search_markdown(searched: SearchResults, metric: str) -> list[str]:
+    """The best points (lowest error, and the Pareto front of error against MACs) with the
+    command that retrains each with seeds, and the importances of the sampled axes."""
+    best = searched.best
+    lines = ["## Best points", ""]
+    if best.empty:
+        return [*lines, "No finished trials.", ""]
+    lines += [f"The {int((best['rank'] <= 5).sum())} of lowest {metric} and the Pareto front "
+              f"of {metric} against MACs (front: *), one seed each as the search trained them; "
+              "the figures label them by rank. Each command trains the point again with 3 "
+              "seeds (an interval) in the experiment NAME_points.", "",
+              best.assign(macs=best["macs"] / 1e6, params=best["params"].astype("int64"),
+                          front=best["front"].map({True: "*",
+                                                                            False: ""}))
+              .rename(columns={"macs": "MACs (M)"})
+              .drop(columns=["command"]).to_markdown(index=False, floatfmt=".4g"), ""]
+    lines += [f"- #{r.rank}: `{r.command}`" for r in best.itertuples()]
+    lines += ["", "## Which axes mattered", ""]
+    table = searched.importances
+    if table.empty:
+        return [*lines, f"Not assessed: fewer than {MIN_TRIALS_FOR_IMPORTANCE} finished trials "
+                "in every subspace (importances from fewer change with the forest's seed by as "
+                "much as they differ).", ""]
+    lines += [f"Optuna's fANOVA evaluator on the finished trials: the share of {metric}'s "
+              f"variance each axis explains (sd over {BOOTSTRAPS} resamples of the trials; "
+              "pruned and stopped trials left out: they were told to the sampler as the worst "
+              "error). Optuna assesses only axes every trial given has, so a conditional axis "
+              "is assessed among the points that read it. Importance is not direction: the "
+              "parallel-coordinates figure shows which values did well.", "",
+              table.sort_values(["subspace", "importance"], ascending=[True, False])
+              .rename(columns={"importance": "fANOVA share"})
+              .to_markdown(index=False, floatfmt=".3f"), ""]
+    return lines
 
 
 def hardware(trials: pd.DataFrame) -> str:

@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a recipe field (epochs=2), a budget field (seeds=3, "
                      "trials=8, concurrency=1), a study field (base=resnet32, dataset=..., "
-                     "pruner=none), an ablation's grid (grid.depth=10,16) or a field of every "
-                     "point (net.width_mult=0.5)")
+                     "pruner=none), an ablation's grid (grid.depth=10,16), a field of every "
+                     "point (net.width_mult=0.5), or a search's point to retrain with seeds "
+                     "(point=family=basic,depth0=2,...)")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming")
     args = parser.parse_args(argv)
     clock = _clock(from_process_start)
@@ -211,6 +212,16 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     recipe_changes: dict[str, Any] = dict(budget.recipe)
     budget_changes: dict[str, Any] = {}
     study_changes: dict[str, Any] = {}
+    points = [s.partition("=")[2] for s in settings if s.partition("=")[0] == "point"]
+    if points:  # a search's point retrained with seeds: the other settings apply to that
+        if len(points) > 1:
+            raise UsageError("--set point= given twice; retrain one point at a time")
+        try:
+            study = study.retrain(_point_params(points[0]))
+        except ValueError as e:
+            raise UsageError(str(e).splitlines()[0]) from None
+        settings = [s for s in settings if s.partition("=")[0] != "point"]
+        budget = study.budget(budget_name)
     grid = dict(study.grid_for(budget))
     net_changes: dict[str, Any] = dict(budget.net)
     for setting in settings:
@@ -238,7 +249,8 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
             raise UsageError(
                 f"--set {key}: unknown key; recipe: {', '.join(sorted(recipe_fields))}; "
                 f"budget: {', '.join(sorted(budget_fields))}; study: "
-                f"{', '.join(sorted(study_fields))}; grid.AXIS=V1,V2; net.FIELD=V"
+                f"{', '.join(sorted(study_fields))}; grid.AXIS=V1,V2; net.FIELD=V; "
+                f"point=AXIS=V,... (a search)"
             )
     try:
         new_budget = dataclasses.replace(budget, recipe=tuple(recipe_changes.items()),
@@ -255,6 +267,19 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     except (ValueError, TypeError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
     return study, study.budget(budget_name)
+
+
+def _point_params(text: str) -> dict[str, Any]:
+    """`family=basic,depth0=2,...` (a search's parameters, as its report's best points give
+    them) as a dict; UsageError if it is not AXIS=VALUE pairs."""
+    params: dict[str, Any] = {}
+    for pair in text.split(","):
+        name, sep, raw = pair.partition("=")
+        if not sep or not name or not raw or name in params:
+            raise UsageError(f"--set point={text!r} must be AXIS=VALUE pairs separated by "
+                             "commas, each axis once (a search report's best points list them)")
+        params[name] = _parse_value(raw)
+    return params
 
 
 def preflight(study: Study, budget_name: str) -> None:

@@ -33,6 +33,7 @@ REASON = "atlas.reason"  # why, in one line
 CLAIM = "atlas.claim"
 VERDICT = "atlas.verdict"  # the report's verdict (reproduced, contradicted, ...)
 PAIR_VERDICTS = "atlas.pair_verdicts"  # "better vs worse: verdict; ..." per claim pair
+PARETO_SET = "atlas.pareto_set"  # a search report's Pareto front: point keys, comma-separated
 SOURCE = "atlas.source"
 DRIVER = "atlas.driver"  # liveness.identity() of the driver process
 HEARTBEAT = "atlas.heartbeat"  # unix seconds of the driver's last beat

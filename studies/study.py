@@ -391,6 +391,51 @@ class Study:
             return f"MACs {cx.macs:,} > max_macs {self.max_macs:,}"
         return None
 
+    def retrain(self, params: Mapping[str, Any]) -> Study:
+        """One point of this search (its parameters as the search sampled them) as an ablation
+        of that one variant, named NAME_points: trained with a budget's seeds, so a point of
+        the front gets an interval, in its own MLflow experiment (retrained points pool there
+        for comparison, never with the search's own trials). ValueError names a parameter the
+        point does not read, one it lacks, or a value outside its axis."""
+        import optuna
+
+        if self.kind != "search":
+            raise ValueError(f"point= retrains a point of a search; {self.name} is an ablation "
+                             "(narrow its grid with grid.AXIS=V instead)")
+        import warnings
+
+        fixed = optuna.trial.FixedTrial(dict(params))
+        try:
+            with warnings.catch_warnings():  # a value off its axis: refused below, by name
+                warnings.simplefilter("ignore")
+                self.space_point(fixed)
+        except ValueError as e:
+            raise ValueError(f"point: {_point_error(str(e), params)}") from None
+        unread = sorted(set(params) - set(fixed.params))
+        if unread:
+            raise ValueError(f"point: {', '.join(unread)} not read by this point of "
+                             f"{self.name}; it reads {', '.join(fixed.params)}")
+        for name, value in fixed.params.items():
+            dist = fixed.distributions[name]
+            try:
+                inside = dist._contains(dist.to_internal_repr(value))
+            except ValueError:
+                inside = False
+            if not inside:
+                raise ValueError(f"point: {name}={value!r} is outside its axis {dist}")
+        net_params = {k: v for k, v in fixed.params.items() if not k.startswith(RECIPE_AXIS)}
+        label = variant_label(net_params)
+        recipe = tuple(recipe_axes(fixed.params).items())
+        budgets = {name: dataclasses.replace(self.budget(name),
+                                             recipe=self.budget(name).recipe + recipe)
+                   for name in self.budget_names}
+        return self.with_budgets(
+            budgets, name=f"{self.name}_points", kind="ablation",
+            claim=f"one point of search {self.name}, retrained with seeds for an interval",
+            space=FixedPoint(self.space, label, tuple(fixed.params.items())),
+            grid=(("point", (label,)),),
+            objectives=self.objectives[:1])
+
     def validate(self, budget: str | Budget = "quick", samples: int = 8) -> None:
         """Resolve every grid point of an ablation, or `samples` random points of a search
         (spec validation, no modules built), so a broken study fails before Ray starts."""
@@ -418,6 +463,37 @@ class Study:
                 self.trial_recipe(trial.params, budget)
             except ValueError as e:
                 raise ValueError(f"study {self.name}, point {trial.params}: {e}") from e
+
+
+def _point_error(message: str, params: Mapping[str, Any]) -> str:
+    """Optuna's FixedTrial error on a point's parameters, naming the parameter."""
+    import re
+
+    missing = re.search(r"parameter '([^']+)' is not found", message)
+    if missing:
+        return (f"no value for {missing.group(1)}, which this point reads "
+                f"(add {missing.group(1)}=VALUE)")
+    choice = re.match(r"'(.*)' not in \((.*)\)", message)
+    names = [k for k, v in params.items() if choice and str(v) == choice.group(1)]
+    if names:
+        return f"{names[0]}={choice.group(1)} is not one of its values ({choice.group(2)})"
+    return message
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """A search's space at one of its points (`Study.retrain`): the ablation's single `point`
+    axis names it, and the search's own space builds it from the parameters it sampled."""
+
+    space: Space
+    label: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __call__(self, trial: optuna.Trial, base: Net) -> Net:
+        import optuna
+
+        trial.suggest_categorical("point", [self.label])
+        return self.space(optuna.trial.FixedTrial(dict(self.params)), base)
 
 
 def grid_points(grid: tuple[tuple[str, tuple[Any, ...]], ...]) -> list[dict[str, Any]]:

@@ -312,6 +312,17 @@ def test_a_search_runs_prunes_and_resumes(workdir, capsys):
     assert "0 of 3 trials to run" in capsys.readouterr().out
     _, parents, trials = runs_of(workdir, "nas")
     assert len(parents) == 1 and len(trials) == 3  # the no-op left no parent
+    # its report: the best points with their retrain commands, importances said to need more
+    # trials, the figures; the parent run carries the Pareto set
+    from analysis import write_report
+
+    text = write_report("nas", workdir / "reports").read_text()
+    assert "## Best points" in text and "--set point=family=" in text
+    assert "Not assessed: fewer than 10 finished trials" in text
+    assert "![parallel_coordinates](parallel_coordinates.png)" in text
+    _, parents, _ = runs_of(workdir, "nas")
+    front = parents[0].data.tags["atlas.pareto_set"].split(",")
+    assert front and set(front) <= {r.data.tags["atlas.variant"] for r in trials}
 
 
 @pytest.mark.slow
