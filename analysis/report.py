@@ -13,6 +13,7 @@ import pandas as pd
 
 from studies import find_study, schema, tracking
 from studies.results import grid_order, load_runs, study_summary
+from verdicts.distributions import SpaceComparison, compare_spaces
 from verdicts.learned import chance_level
 from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary
@@ -41,25 +42,28 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     searched = SearchResults.of(study, summary, trials)
+    spaces = _compared_spaces(study, summary.metric, trials)
+    many = bool(searched) or bool(study and study.distribution_claim)  # points, not variants
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
         labels = searched.labels if searched else None
         figures = [
             plots.claim_estimation(summary, trials, staging / "claim.png"),
             plots.variant_values(summary, trials, staging / "variants.png", chance)
-            if not searched else None,  # a search's points: the table and the plots below
+            if not many else None,  # a search's or a space's models: the plots below
             plots.learning_curves(history, staging / "learning_curves.png", summary.metric,
-                                  chance=chance) if not searched else None,
+                                  chance=chance) if not many else None,
             plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance, labels),
             plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance,
                                 labels),
             plots.parallel_coordinates(trials, sampled_axes(trials), summary.metric,
                                        staging / "parallel_coordinates.png", labels)
             if searched else None,
-            plots.error_edf(trials, staging / "error_edf.png", summary.metric),
+            plots.error_edf(trials, staging / "error_edf.png", summary.metric,
+                            by=f"axis.{spaces.axis}" if spaces else "variant"),
         ]
         figures = [f for f in figures if f is not None]  # no claim pair: no estimation plot
-        text = _markdown(name, study, summary, trials, figures, searched)
+        text = _markdown(name, study, summary, trials, figures, searched, spaces)
         if searched:
             searched.best.to_csv(staging / "best_points.csv", index=False)
             searched.importances.to_csv(staging / "importances.csv", index=False)
@@ -77,6 +81,8 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
         parent = tracking.latest_parent(client, exp_id) if exp_id else None
         if parent:
             metrics, tags = parent_results(summary)
+            if spaces:
+                tags[schema.VERDICT] = spaces.verdict
             if searched:
                 metrics |= importance_metrics(searched.importances)
                 front = searched.best[searched.best["front"]]
@@ -146,8 +152,16 @@ def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
     return metrics, tags
 
 
+def _compared_spaces(study, metric: str, trials: pd.DataFrame) -> SpaceComparison | None:
+    """The design-space comparison of a study that claims one (Study.distribution_claim)."""
+    if study is None or not study.distribution_claim:
+        return None
+    return compare_spaces(trials, metric, *study.distribution_claim)
+
+
 def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
-              searched: SearchResults | None = None) -> str:
+              searched: SearchResults | None = None,
+              spaces: SpaceComparison | None = None) -> str:
     statuses = trials["status"].value_counts().to_dict() if not trials.empty else {}
     budget = ", ".join(sorted(trials["budget"].dropna().unique())) if "budget" in trials else "-"
     lines = [f"# {name}", ""]
@@ -168,6 +182,8 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
               f" budget {budget}.", "", "## Results", "",
               summary_markdown(summary, grid_order(study, trials), trials), "",
               *(_search_markdown(searched, summary.metric) if searched else []),
+              *(["## Design spaces compared", "", spaces.markdown(summary.metric)]
+                if spaces else []),
               "## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"

@@ -179,6 +179,10 @@ def _show(s: Study) -> int:
             print(f"left out of the grid: {', '.join(s.leave_out)}")
         if s.expected_order:
             print(f"expected order (better first): {' > '.join(s.expected_order)}")
+        if s.distribution_claim:
+            axis, better, worse = s.distribution_claim
+            print(f"distribution claim: the error EDF of {axis}={better} lies above "
+                  f"{axis}={worse}'s (models sampled from each)")
         pairs = "; ".join(f"{b} beats {w}" for b, w in s.claim_pairs) or "-"
         print(f"baseline: {s.baseline or '-'}; claim pairs: {pairs}")
     from .plan import budget_lines

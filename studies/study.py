@@ -163,6 +163,10 @@ class Study:
     # The (better, worse) pairs the claim states, when they are not a chain (e.g. a cost-matched
     # pair and a fixed-depth pair); default: each consecutive pair of expected_order.
     pairs: tuple[tuple[str, str], ...] = ()
+    # A claim about design spaces (axis, better, worse): the grid samples models from spaces
+    # (one grid axis names the space, another the draw) and the claim is that the error EDF
+    # of `better`'s models lies above `worse`'s (verdicts.distributions).
+    distribution_claim: tuple[str, ...] = ()
     recipe: Recipe = field(default_factory=Recipe)
     dataset: str = "fashion_mnist"
     objectives: tuple[str, ...] = ("val_error",)  # two -> NSGA-II (e.g. val_error, macs)
@@ -205,6 +209,13 @@ class Study:
             if unknown:
                 raise ValueError(f"Study {self.name}: leave_out {unknown} not in the grid; "
                                  f"its variants: {product}")
+            if self.distribution_claim:
+                axis, *spaces = (*self.distribution_claim, "", "")[:3]
+                values = dict(self.grid).get(axis, ())
+                if len(self.distribution_claim) != 3 or not set(spaces) <= set(values):
+                    raise ValueError(f"Study {self.name}: distribution_claim "
+                                     f"{self.distribution_claim} must be (axis, better, worse),"
+                                     f" a grid axis and two of its values")
             for budget in self.budget_names:
                 if len(self.budget(budget).seed_looks) > 1 and not self.claim_pairs:
                     raise ValueError(
@@ -222,7 +233,7 @@ class Study:
                             f"Study {self.name}: variant {label!r} is not in the {budget} grid; "
                             f"variants: {sorted(labels)}"
                         )
-        elif self.grid or self.leave_out:
+        elif self.grid or self.leave_out or self.distribution_claim:
             raise ValueError(f"search {self.name} takes no grid; its space samples the axes")
 
     def _check_types(self) -> None:
@@ -252,7 +263,7 @@ class Study:
             if value is not None and value < 1:
                 raise ValueError(f"Study.{name}={value} must be a positive integer (or None)")
             object.__setattr__(self, name, value)
-        for name in ("expected_order", "objectives", "leave_out"):
+        for name in ("expected_order", "objectives", "leave_out", "distribution_claim"):
             value = getattr(self, name)
             if not (isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value)):
                 raise ValueError(f"Study.{name}={value!r} must be a tuple of strings")
@@ -346,7 +357,8 @@ class Study:
         order = tuple(v for v in self.expected_order if v in labels)
         claim = {"expected_order": order if len(order) > 1 else (),
                  "pairs": tuple(p for p in self.pairs if set(p) <= labels),
-                 "baseline": self.baseline if self.baseline in labels else ""}
+                 "baseline": self.baseline if self.baseline in labels else "",
+                 "distribution_claim": self._distribution_claim_in(budget.grid or self.grid)}
         budgets = {name: budget if name == budget_name
                    else dataclasses.replace(self.budget(name), grid=budget.grid)
                    for name in self.budget_names}
@@ -354,6 +366,13 @@ class Study:
             budgets = {name: b if name == budget_name and keep_max_seeds
                        else dataclasses.replace(b, max_seeds=0) for name, b in budgets.items()}
         return self.with_budgets(budgets, **claim, **changes)
+
+    def _distribution_claim_in(self, grid) -> tuple[str, ...]:
+        """The distribution claim, if the grid still has both of its spaces."""
+        if not self.distribution_claim:
+            return ()
+        axis, *spaces = self.distribution_claim
+        return self.distribution_claim if set(spaces) <= set(dict(grid).get(axis, ())) else ()
 
     def with_budgets(self, budgets: Mapping[str, Budget], **changes: Any) -> Study:
         """This study with the budgets of these names replaced (and other fields `changes`,

@@ -133,14 +133,19 @@ def regnet_stages(depth: int, w0: int, wa: float, wm: float, group_width: int,
             runs[-1][1] += 1
         else:
             runs.append([width, 1])
-    out = []
-    for width, blocks_in_stage in runs:
-        bottleneck = int(width / bottleneck_ratio)
-        g = min(group_width, bottleneck)
-        bottleneck = make_divisible(bottleneck, g)
-        out.append(RegNetStage(int(bottleneck * bottleneck_ratio), blocks_in_stage,
-                               bottleneck // g))
-    return out
+    return [compatible_stage(width, blocks_in_stage, group_width, bottleneck_ratio)
+            for width, blocks_in_stage in runs]
+
+
+def compatible_stage(width: int, depth: int, group_width: int,
+                     bottleneck_ratio: float = 1.0) -> RegNetStage:
+    """A stage of X blocks of about this width whose bottleneck width w / b is a multiple of
+    its group width (capped at the bottleneck width), the width following it back: the rule
+    of RegNet's and AnyNet's design spaces (pycls `adjust_block_compat`)."""
+    bottleneck = int(width / bottleneck_ratio)
+    g = min(group_width, bottleneck)
+    bottleneck = make_divisible(bottleneck, g)
+    return RegNetStage(int(bottleneck * bottleneck_ratio), depth, bottleneck // g)
 
 
 def regnet(*, depth: int, w0: int, wa: float, wm: float, group_width: int,
