@@ -67,28 +67,38 @@ LABEL_ALL_UP_TO = 12
 
 
 def error_vs_cost(summary: Summary, path: Path, cost: str = "macs",
-                  chance: float | None = None, labels: dict[str, str] | None = None) -> Path:
+                  chance: float | None = None, labels: dict[str, str] | None = None,
+                  groups: dict[str, str] | None = None) -> Path:
     """Mean error of each variant against its MACs or params (intervals where n >= 2), the
     Pareto front drawn (a marker on each of its points, so a one-point front shows), chance
     dashed. `labels` maps the variants to label to their text (a search passes its best
     points' ranks); by default every variant up to LABEL_ALL_UP_TO, else the front's. Labels
-    are placed by adjustText, off the points, each other and the axes' ticks."""
+    are placed by adjustText, off the points, each other and the axes' ticks. `groups` maps
+    variants to a group (a design space) drawn in its own colour, named in the legend."""
     v = summary.variants.dropna(subset=["mean", cost])
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
     texts = []
     if not v.empty:
-        ax.errorbar(v[cost], v["mean"], yerr=_interval(v), fmt="o", capsize=3, label="variant",
-                    alpha=0.7)
+        group_of = v["variant"].map(groups or {}).fillna("variant")
+        for i, (name, part) in enumerate(v.groupby(group_of, sort=True)):
+            ax.errorbar(part[cost], part["mean"], yerr=_interval(part), fmt="o", capsize=3,
+                        label=name, alpha=0.7, color=f"C{0 if not groups else i}")
         front = pareto_front(v, cost, "mean")
         ax.step(front[cost], front["mean"], where="post", color="C3")
         ax.plot(front[cost], front["mean"], "s", color="C3", mfc="none", markersize=10,
                 label=f"Pareto front ({len(front)})")
-        ax.set_xscale("log")
+        _cost_axis(ax, v[cost])
         if labels is None:
             shown = v if len(v) <= LABEL_ALL_UP_TO else front
-            labels = {name: name for name in shown["variant"]}
+            short, _ = short_labels(list(v["variant"]))
+            names = dict(zip(v["variant"], short, strict=True))
+            labels = {name: names[name] for name in shown["variant"]}
+        # points at one place (two variants of equal cost and error) share one label
+        at: dict[tuple[float, float], list[str]] = {}
         for _, row in v[v["variant"].isin(list(labels))].iterrows():
-            texts.append(ax.text(row[cost], row["mean"], labels[row["variant"]], fontsize=7))
+            at.setdefault((row[cost], row["mean"]), []).append(labels[row["variant"]])
+        for (x, y), names_here in at.items():
+            texts.append(ax.text(x, y, " / ".join(names_here), fontsize=7))
     _chance(ax, chance)
     ax.set_xlabel("multiply-adds" if cost == "macs" else "parameters")
     ax.set_ylabel(summary.metric)
@@ -98,6 +108,33 @@ def error_vs_cost(summary: Summary, path: Path, cost: str = "macs",
     if texts:
         _place_labels(fig, ax, texts, v[cost].to_numpy(), v["mean"].to_numpy())
     return _save(fig, path)
+
+
+def short_labels(variants: list[str]) -> tuple[list[str], str]:
+    """Variant labels without the axis name they all share ("preset=resnet20" -> "resnet20",
+    and "preset"), so figures spend their room on what differs; unchanged (and "") when the
+    variants vary more than one axis or name none."""
+    pairs = [str(v).split("=", 1) for v in variants]
+    axes = {p[0] for p in pairs if len(p) == 2}
+    if len(axes) != 1 or any(len(p) != 2 or "," in p[1] for p in pairs):
+        return [str(v) for v in variants], ""
+    return [p[1] for p in pairs], axes.pop()
+
+
+def _cost_axis(ax, costs: pd.Series) -> None:
+    """The cost axis in engineering notation (3M, 20M): a log scale ticked at 1, 2 and 5 per
+    decade where the costs span 4x or more (not matplotlib's minor labels, 3x10^6 4x10^6 ...,
+    that overlap), a linear one where they lie in a narrow band (a design-space study's)."""
+    from matplotlib.ticker import EngFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    low, high = float(costs.min()), float(costs.max())
+    if low > 0 and high / low >= 4:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
 
 
 def _place_labels(fig, ax, texts, x, y) -> None:
@@ -196,35 +233,50 @@ def learning_curves(history: pd.DataFrame, path: Path, metric: str = "val_error"
                     confidence: float = 0.95, chance: float | None = None) -> Path:
     """Per variant: the mean over seeds of `metric` per epoch, with a t confidence band (where
     n >= 2); with a single epoch each point is labelled with its value."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(7.6, 4.4))
     counts = []
+    axis_name = ""
     if not history.empty and metric in history:
         ok = history[history["status"] == "ok"]
-        for i, (variant, group) in enumerate(ok.groupby("variant")):
+        groups = list(ok.groupby("variant"))
+        names, axis_name = short_labels([variant for variant, _ in groups])
+        colours = _colours(len(groups))
+        for i, ((_, group), variant) in enumerate(zip(groups, names, strict=True)):
             rows = [(epoch, *mean_ci(g[metric], confidence))
                     for epoch, g in group.groupby("epoch")]
             epochs, means, _, lows, highs = map(np.array, zip(*rows, strict=True))
             counts.append(group["run_id"].nunique() if "run_id" in group else len(group))
-            ax.plot(epochs, means, marker="o", color=f"C{i}", label=variant)
+            ax.plot(epochs, means, marker="o", color=colours[i], label=variant)
             if np.isfinite(lows).any():
-                ax.fill_between(epochs, lows, highs, color=f"C{i}", alpha=0.2)
+                ax.fill_between(epochs, lows, highs, color=colours[i], alpha=0.2)
             if len(epochs) == 1:
                 ax.annotate(f"{means[0]:.3f}", (epochs[0], means[0]), fontsize=7,
                             xytext=(4, 0), textcoords="offset points", va="center")
     _chance(ax, chance)
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} per epoch (mean, {int(confidence * 100)}% CI over seeds; "
-                 f"{n_text(counts)})")
-    ax.legend(fontsize=8)
+                 f"{n_text(counts)})", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),  # beside the curves
+              title=axis_name or None, title_fontsize=7)
     return _save(fig, path)
+
+
+def _colours(n: int) -> list:
+    """n distinguishable colours: matplotlib's 10 up to 10, tab20's up to 20, then a ramp."""
+    if n <= 10:
+        return [f"C{i}" for i in range(n)]
+    if n <= 20:
+        return [matplotlib.colormaps["tab20"](i) for i in range(n)]
+    return [matplotlib.colormaps["turbo"](i / max(1, n - 1)) for i in range(n)]
 
 
 def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
               by: str = "variant") -> Path:
     """Empirical distribution function of the error per design space (Radosavovic et al.
     2019): the fraction of trials with error below e, as a function of e."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(8.8, 4.4))  # room for the legend beside the curves
     ok = _ok(trials)
     groups = list(ok.groupby(by))
     for group_name, group in groups:
@@ -260,7 +312,10 @@ def variant_values(summary: Summary, trials: pd.DataFrame, path: Path,
         x = np.arange(len(v)) + 0.15
         ax.errorbar(x, v["mean"], yerr=_interval(v), fmt="D", color="C3", capsize=4,
                     label=f"mean, {int(summary.confidence * 100)}% CI")
-        ax.set_xticks(np.arange(len(v)), v["variant"], rotation=30, fontsize=8, ha="right")
+        names, axis_name = short_labels(list(v["variant"]))
+        ax.set_xticks(np.arange(len(v)), names, rotation=30, fontsize=8, ha="right",
+                      rotation_mode="anchor")
+        ax.set_xlabel(axis_name)
     _chance(ax, chance)
     ax.legend(fontsize=8)
     ax.set_ylabel(metric)

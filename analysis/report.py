@@ -46,16 +46,18 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     many = bool(searched) or bool(study and study.distribution_claim)  # points, not variants
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
-        labels = searched.labels if searched else None
+        labels = searched.labels if searched else ({} if spaces else None)
+        groups = _space_of(trials, spaces.axis) if spaces else None
         figures = [
             plots.claim_estimation(summary, trials, staging / "claim.png"),
             plots.variant_values(summary, trials, staging / "variants.png", chance)
             if not many else None,  # a search's or a space's models: the plots below
             plots.learning_curves(history, staging / "learning_curves.png", summary.metric,
                                   chance=chance) if not many else None,
-            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance, labels),
+            plots.error_vs_cost(summary, staging / "error_vs_macs.png", "macs", chance, labels,
+                                groups),
             plots.error_vs_cost(summary, staging / "error_vs_params.png", "params", chance,
-                                labels),
+                                labels, groups),
             plots.parallel_coordinates(trials, sampled_axes(trials), summary.metric,
                                        staging / "parallel_coordinates.png", labels)
             if searched else None,
@@ -152,6 +154,12 @@ def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
     return metrics, tags
 
 
+def _space_of(trials: pd.DataFrame, axis: str) -> dict[str, str]:
+    """Each variant's design space (its `axis.<axis>` value)."""
+    column = f"axis.{axis}"
+    return dict(zip(trials["variant"], trials[column].astype(str), strict=True))
+
+
 def _compared_spaces(study, metric: str, trials: pd.DataFrame) -> SpaceComparison | None:
     """The design-space comparison of a study that claims one (Study.distribution_claim)."""
     if study is None or not study.distribution_claim:
@@ -179,11 +187,12 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
                  "plots) at http://127.0.0.1:8080/dashboard", ""]
                 if study is not None and study.kind == "search" else []),
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
-              f" budget {budget}.", "", "## Results", "",
-              summary_markdown(summary, grid_order(study, trials), trials), "",
-              *(_search_markdown(searched, summary.metric) if searched else []),
+              f" budget {budget}.", "",
               *(["## Design spaces compared", "", spaces.markdown(summary.metric)]
                 if spaces else []),
+              "## Results", "",
+              summary_markdown(summary, grid_order(study, trials), trials), "",
+              *(_search_markdown(searched, summary.metric) if searched else []),
               "## Figures", ""]
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"

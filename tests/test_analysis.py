@@ -333,3 +333,36 @@ def test_trials_that_did_not_finish_are_listed_or_counted():
     assert f"- {UNFINISHED_LISTED + 5} pruned (e.g. c seed 0: pruned: MACs > max)" in text
     assert "- 3 early_stopped (e.g. d seed 0: early_stopped)" in text
     assert text.count("\n- ") == 2
+
+
+def test_figures_stay_readable_with_many_long_variant_names(figures):
+    """backbone_zoo's figures: the shared axis name is dropped from labels, two variants at
+    one place share one label, a log axis has no overlapping minor labels, and a legend of 11
+    variants sits beside the curves in 11 distinct colours."""
+    from matplotlib.ticker import NullFormatter
+
+    names = ["resnet20", "plain20", "resnet110_stochastic_depth", "wrn_16_8", "resnet18",
+             "resnext29_8x64d", "mobilenet_v2_cifar", "densenet_bc_100_k12",
+             "preact_resnet110", "shufflenet_v1_g3", "shufflenet_v2_x1_0"]
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"variant": [f"preset={n}" for n in names], "seed": 0, "status": "ok",
+                       "val_error": rng.uniform(0.14, 0.32, len(names)),
+                       "params": rng.integers(10**5, 10**6, len(names)),
+                       "macs": rng.uniform(2e6, 7e7, len(names))})
+    df.loc[1, ["val_error", "macs"]] = df.loc[0, ["val_error", "macs"]].to_numpy()  # same place
+    summary = summarize(df, "val_error")
+    ax = figures.error_vs_cost(summary, "x.png", "macs", 0.9).axes[0]
+    labels = [t.get_text() for t in ax.texts if not t.get_text().startswith("chance")]
+    assert "resnet20 / plain20" in labels or "plain20 / resnet20" in labels
+    assert len(labels) == len(names) - 1 and not any("preset=" in t for t in labels)
+    assert isinstance(ax.xaxis.get_minor_formatter(), NullFormatter)
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1  # beside
+    history = pd.concat([df.assign(epoch=e, run_id=df["variant"]) for e in (1, 2)])
+    curves = figures.learning_curves(history, "x.png", chance=0.9).axes[0]
+    lines = curves.get_legend().get_lines()
+    assert len({tuple(line.get_color()) if not isinstance(line.get_color(), str)
+                else line.get_color() for line in lines}) == len(names)
+    assert curves.get_legend().get_title().get_text() == "preset"
+    ticks = [t.get_text() for t in figures.variant_values(summary, df, "x.png").axes[0]
+             .get_xticklabels()]
+    assert sorted(ticks) == sorted(names)
