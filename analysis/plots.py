@@ -38,15 +38,14 @@ def n_text(counts) -> str:
 
 def _chance(ax, chance: float | None) -> None:
     """Chance level, dashed; when it lies far outside the data's range the axis keeps the
-    data's range (a line at 0.9 would flatten errors near 0.1) and says where chance is."""
+    data's range (a line at 0.9 would flatten errors near 0.1) and the legend says where
+    chance is (a note in the axes would cover points or their labels)."""
     if chance is None:
         return
     low, high = ax.get_ylim()
     if ax.has_data() and not low - (high - low) <= chance <= high + (high - low):
-        ax.text(0.99, 0.99 if chance > high else 0.01,
-                f"chance {chance:.2f} ({'above' if chance > high else 'below'} the axis)",
-                transform=ax.transAxes, ha="right", va="top" if chance > high else "bottom",
-                fontsize=7, color="grey")
+        ax.plot([], [], linestyle="none",
+                label=f"chance {chance:.2f} ({'above' if chance > high else 'below'} the axis)")
         return
     ax.axhline(chance, color="grey", linestyle="--", linewidth=1,
                label=f"chance ({chance:.2f})")
@@ -273,12 +272,13 @@ def _colours(n: int) -> list:
 
 
 def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
-              by: str = "variant") -> Path:
+              by: str | None = "variant") -> Path:
     """Empirical distribution function of the error per design space (Radosavovic et al.
-    2019): the fraction of trials with error below e, as a function of e."""
+    2019): the fraction of trials with error below e, as a function of e; `by` None: one
+    curve of every finished trial (a search's points)."""
     fig, ax = plt.subplots(figsize=(8.8, 4.4))  # room for the legend beside the curves
     ok = _ok(trials)
-    groups = list(ok.groupby(by))
+    groups = list(ok.groupby(by)) if by else [("all finished trials", ok)]
     for group_name, group in groups:
         errors = group[metric].dropna().to_numpy()
         if len(errors):  # from 0 to 1: one run is a single step
@@ -289,7 +289,7 @@ def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
     ax.set_xlabel(metric)
     ax.set_ylabel(f"fraction of trials with {metric} below")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{metric} EDF by {by.removeprefix('axis.')}")
+    ax.set_title(f"{metric} EDF" + (f" by {by.removeprefix('axis.')}" if by else ""))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves
     return _save(fig, path)
 

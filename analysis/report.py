@@ -62,7 +62,8 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
                                        staging / "parallel_coordinates.png", labels)
             if searched else None,
             plots.error_edf(trials, staging / "error_edf.png", summary.metric,
-                            by=f"axis.{spaces.axis}" if spaces else "variant"),
+                            by=f"axis.{spaces.axis}" if spaces else
+                            None if searched else "variant"),
         ]
         figures = [f for f in figures if f is not None]  # no claim pair: no estimation plot
         text = _markdown(name, study, summary, trials, figures, searched, spaces)
@@ -219,8 +220,8 @@ def _search_markdown(searched: SearchResults, metric: str) -> list[str]:
     table = searched.importances
     if table.empty:
         return [*lines, f"Not assessed: fewer than {MIN_TRIALS_FOR_IMPORTANCE} finished trials "
-                "in every subspace (importances from fewer change with the forest's seed by as "
-                "much as they differ).", ""]
+                "in every subspace (a forest fitted to fewer says little, and its bootstrap "
+                "could not show how little).", ""]
     lines += [f"Optuna's fANOVA evaluator on the finished trials: the share of {metric}'s "
               f"variance each axis explains (sd over {BOOTSTRAPS} resamples of the trials; "
               "pruned and stopped trials left out: they were told to the sampler as the worst "

@@ -126,3 +126,28 @@ def test_the_comparison_states_n_the_gaps_and_what_it_could_detect():
     result = compare_spaces(pd.concat([seed_a, seed_b]), "val_error", "space", "good", "bad")
     assert list(result.stats["n"]) == [2, 2]
     assert result.stats["mean"].iloc[0] == pytest.approx(0.25)
+
+
+def test_show_states_the_distribution_claim(capsys):
+    from studies.__main__ import main
+
+    assert main(["show", "design_spaces"]) == 0
+    out = capsys.readouterr().out
+    assert "distribution claim: the error EDF of design_space=regnetx lies above " \
+        "design_space=anynetx_a's" in out
+    assert "54 variants x 1 seeds: 54 trials" in out
+
+
+def test_the_cost_figure_colours_models_by_space_on_a_readable_axis(monkeypatch):
+    from analysis import plots
+    from verdicts.stats import summarize
+
+    monkeypatch.setattr(plots, "_save", lambda fig, path: fig)
+    trials = spaces([0.2, 0.21, 0.22], [0.3, 0.31, 0.32]).assign(
+        seed=0, params=1000, macs=[8.1e6, 8.5e6, 9.0e6, 8.2e6, 8.8e6, 9.9e6])
+    groups = dict(zip(trials["variant"], trials["axis.space"], strict=True))
+    ax = plots.error_vs_cost(summarize(trials, "val_error"), "x.png", "macs", 0.9, {},
+                             groups).axes[0]
+    assert {"good", "bad"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    assert not [t for t in ax.texts if "space=" in t.get_text()]  # no per-model labels
+    assert ax.get_xscale() == "linear" and len(ax.get_xticks()) >= 3  # a narrow band
