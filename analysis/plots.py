@@ -78,7 +78,7 @@ def error_vs_cost(summary: Summary, path: Path, cost: str = "macs",
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
     texts = []
     if not v.empty:
-        group_of = v["variant"].map(groups or {}).fillna("variant")
+        group_of = v["variant"].map(lambda name: (groups or {}).get(name, "variant"))
         for i, (name, part) in enumerate(v.groupby(group_of, sort=True)):
             ax.errorbar(part[cost], part["mean"], yerr=_interval(part), fmt="o", capsize=3,
                         label=name, alpha=0.7, color=f"C{0 if not groups else i}")
@@ -278,6 +278,8 @@ def error_edf(trials: pd.DataFrame, path: Path, metric: str = "val_error",
     curve of every finished trial (a search's points)."""
     fig, ax = plt.subplots(figsize=(8.8, 4.4))  # room for the legend beside the curves
     ok = _ok(trials)
+    if by and by != "variant" and "variant" in ok:  # a model's seeds: one sample, their mean
+        ok = ok.groupby(["variant", by], as_index=False)[metric].mean()
     groups = list(ok.groupby(by)) if by else [("all finished trials", ok)]
     for group_name, group in groups:
         errors = group[metric].dropna().to_numpy()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from studies import find_study, schema, tracking
 from studies.results import grid_order, load_runs, study_summary
-from verdicts.distributions import SpaceComparison, compare_spaces
+from verdicts.distributions import NOT_COMPARED, SpaceComparison, compare_spaces
 from verdicts.learned import chance_level
 from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary
@@ -43,7 +43,7 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     searched = SearchResults.of(study, summary, trials)
     spaces = _compared_spaces(study, summary.metric, trials)
-    many = bool(searched) or bool(study and study.distribution_claim)  # points, not variants
+    many = bool(searched) or bool(study and study.distribution_claim)  # models, not variants
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
         labels = searched.labels if searched else ({} if spaces else None)
@@ -88,8 +88,9 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
                 tags[schema.VERDICT] = spaces.verdict
             if searched:
                 metrics |= importance_metrics(searched.importances)
-                front = searched.best[searched.best["front"]]
-                tags[schema.PARETO_SET] = ",".join(front["point"])
+                if not searched.best.empty:
+                    front = searched.best[searched.best["front"]]
+                    tags[schema.PARETO_SET] = ",".join(front["point"])
             tracking.log_report(client, parent, str(final), (metrics, tags))
     return final / "report.md"
 
@@ -165,7 +166,8 @@ def _compared_spaces(study, metric: str, trials: pd.DataFrame) -> SpaceCompariso
     """The design-space comparison of a study that claims one (Study.distribution_claim)."""
     if study is None or not study.distribution_claim:
         return None
-    return compare_spaces(trials, metric, *study.distribution_claim)
+    return compare_spaces(trials, metric, *study.distribution_claim,
+                          diverged_error=chance_level(study.dataset, metric))
 
 
 def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
@@ -189,8 +191,9 @@ def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
                 if study is not None and study.kind == "search" else []),
               f"**Trials.** {len(trials)} ({', '.join(f'{k}: {v}' for k, v in statuses.items())});"
               f" budget {budget}.", "",
-              *(["## Design spaces compared", "", spaces.markdown(summary.metric)]
-                if spaces else []),
+              *(["## Design spaces compared", "", spaces.markdown(summary.metric)
+                 if spaces else NOT_COMPARED, ""]
+                if study is not None and study.distribution_claim else []),
               "## Results", "",
               summary_markdown(summary, grid_order(study, trials), trials), "",
               *(_search_markdown(searched, summary.metric) if searched else []),
@@ -226,7 +229,8 @@ def _search_markdown(searched: SearchResults, metric: str) -> list[str]:
               f"variance each axis explains (sd over {BOOTSTRAPS} resamples of the trials; "
               "pruned and stopped trials left out: they were told to the sampler as the worst "
               "error). Optuna assesses only axes every trial given has, so a conditional axis "
-              "is assessed among the points that read it. Importance is not direction: the "
+              "is assessed within each group of points that read the same axes (named by those "
+              "axes and the families in it). Importance is not direction: the "
               "parallel-coordinates figure shows which values did well.", "",
               table.sort_values(["subspace", "importance"], ascending=[True, False])
               .rename(columns={"importance": "fANOVA share"})

@@ -52,18 +52,39 @@ def point_params(row: pd.Series, axes: list[str]) -> dict[str, Any]:
             value = int(value)
         elif isinstance(value, np.integer):
             value = int(value)
+        elif isinstance(value, str) and value in ("True", "False"):  # MLflow's text of a bool
+            value = value == "True"
         params[axis] = value
     return params
 
 
+# `--set` keys of a search's invocation that say how much to run, not how a point trains: a
+# retrain leaves them out (it sets its own seeds).
+RUN_ONLY_SETTINGS = ("trials", "seeds", "max_seeds", "seed_step", "concurrency",
+                     "cpus_per_trial")
+
+
+def search_settings(trials: pd.DataFrame) -> list[str]:
+    """The `--set` settings of the search's invocations that change how a point trains (its
+    recipe, data, net fields), once each in the order first given. The invocations of one
+    condition share them (the condition key holds the recipe), though one may have typed
+    them in another order or with another `trials=`."""
+    found: dict[str, str] = {}
+    for text in trials["overrides"].dropna().unique() if "overrides" in trials else []:
+        for setting in str(text).split():
+            key = setting.partition("=")[0]
+            if key not in RUN_ONLY_SETTINGS:
+                found.setdefault(key, setting)
+    return list(found.values())
+
+
 def retrain_command(study_name: str, params: dict[str, Any], budget: str,
-                    overrides: str = "", seeds: int = 3) -> str:
+                    settings: list[str] = (), seeds: int = 3) -> str:
     """The command that trains this point again with `seeds` seeds (Study.retrain), at the
-    budget and with the `--set` overrides the search ran with."""
+    budget and with the `--set` settings the search's trials trained with."""
     point = ",".join(f"{k}={v}" for k, v in params.items())
-    sets = [s for s in overrides.split() if not s.startswith(("trials=", "seeds="))]
     return " ".join(["python -m studies run", study_name, f"--budget {budget}",
-                     f"--set point={point}", *(f"--set {s}" for s in sets),
+                     f"--set point={point}", *(f"--set {s}" for s in settings),
                      f"--set seeds={seeds}"])
 
 
@@ -73,7 +94,8 @@ def best_points(summary: Summary, trials: pd.DataFrame, study_name: str,
     best first: rank, point (its key), error, MACs, params, on the front, its parameters and
     the command that retrains it with seeds."""
     metric = summary.metric
-    v = summary.variants.dropna(subset=["mean", "macs"])
+    v = summary.variants
+    v = v.dropna(subset=["mean", "macs"]) if {"mean", "macs"} <= set(v.columns) else v.iloc[:0]
     if v.empty:
         return pd.DataFrame(columns=["rank", "point", metric, "macs", "params", "front",
                                      "parameters", "command"])
@@ -83,7 +105,7 @@ def best_points(summary: Summary, trials: pd.DataFrame, study_name: str,
     axes = sampled_axes(trials)
     ok = trials[trials["status"] == "ok"]
     budget = _single(trials, "budget") or "quick"
-    overrides = _single(trials, "overrides")
+    settings = search_settings(trials)
     rows = []
     for rank, row in chosen.iterrows():
         first = ok[ok["variant"] == row["variant"]].iloc[0]
@@ -92,7 +114,7 @@ def best_points(summary: Summary, trials: pd.DataFrame, study_name: str,
                      "macs": row["macs"], "params": row["params"],
                      "front": row["variant"] in front,
                      "parameters": ", ".join(f"{a}={p}" for a, p in params.items()),
-                     "command": retrain_command(study_name, params, budget, overrides)})
+                     "command": retrain_command(study_name, params, budget, settings)})
     return pd.DataFrame(rows)
 
 
@@ -121,6 +143,8 @@ def importances(study: Study, trials: pd.DataFrame) -> pd.DataFrame:
     from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
     columns = ["subspace", "n", "axis", "importance", "sd"]
+    if study.metric not in trials or "status" not in trials:  # no trial has finished
+        return pd.DataFrame(columns=columns)
     ok = trials[trials["status"] == "ok"].dropna(subset=[study.metric])
     axes = sampled_axes(ok)
     built = [_frozen_trial(study, point_params(row, axes), float(row[study.metric]))
@@ -175,8 +199,9 @@ def _frozen_trial(study: Study, params: dict[str, Any], value: float):
 
 
 def _subspaces(trials: list) -> list[tuple[str, list]]:
-    """All trials on the axes they share, then each group of trials that reads the same
-    further axes, labelled by those axes."""
+    """All trials on the axes they share, then each group of trials that reads exactly the
+    same further axes, labelled by those axes and by the values its shared categorical axes
+    take (nas: "width only (family basic, preact, shuffle_v2)")."""
     if not trials:
         return []
     shared = set.intersection(*(set(t.params) for t in trials))
@@ -185,8 +210,15 @@ def _subspaces(trials: list) -> list[tuple[str, list]]:
         groups.setdefault(frozenset(set(t.params) - shared), []).append(t)
     found = [("all points", trials)]
     for extra, group in sorted(groups.items(), key=lambda g: sorted(g[0])):
-        if extra:
-            found.append((f"points that read {', '.join(sorted(extra))}", group))
+        if not extra:
+            continue
+        which = []
+        for axis in sorted(shared):
+            values = {t.params[axis] for t in group}
+            if all(isinstance(v, str) for v in values):
+                which.append(f"{axis} {', '.join(sorted(values))}")
+        found.append((f"{', '.join(sorted(extra))} only"
+                      + (f" ({'; '.join(which)})" if which else ""), group))
     return found
 
 

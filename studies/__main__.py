@@ -220,11 +220,16 @@ def apply_overrides(study: Study, budget_name: str, settings: list[str]) -> tupl
     if points:  # a search's point retrained with seeds: the other settings apply to that
         if len(points) > 1:
             raise UsageError("--set point= given twice; retrain one point at a time")
+        params = _point_params(points[0])
         try:
-            study = study.retrain(_point_params(points[0]))
+            study = study.retrain(params)
         except ValueError as e:
             raise UsageError(str(e).splitlines()[0]) from None
         settings = [s for s in settings if s.partition("=")[0] != "point"]
+        sampled = [s for s in settings if f"recipe.{s.partition('=')[0]}" in params]
+        if sampled:  # in the search the point's own value won; here it would not
+            raise UsageError(f"--set {sampled[0]}: the point sets "
+                             f"recipe.{sampled[0].partition('=')[0]} itself")
         budget = study.budget(budget_name)
     grid = dict(study.grid_for(budget))
     net_changes: dict[str, Any] = dict(budget.net)

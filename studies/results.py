@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trainers.contract import CURVE_METRICS, FINAL_METRICS
-from verdicts.distributions import compare_spaces
+from verdicts.distributions import NOT_COMPARED, compare_spaces
 from verdicts.learned import chance_level
 from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary, summarize
@@ -120,9 +120,9 @@ def run_end_summary(study: Study, condition: str) -> str:
     lines = [f"## {study.name}: {summary.metric} by variant (budget {budget}, condition "
              f"{condition})", "", summary_markdown(summary, grid_order(study, trials), trials)]
     if study.distribution_claim:
-        compared = compare_spaces(trials, summary.metric, *study.distribution_claim)
-        lines += ["", compared.markdown(summary.metric) if compared else
-                  "Design spaces not compared: fewer than 2 finished trials in one of them."]
+        compared = compare_spaces(trials, summary.metric, *study.distribution_claim,
+                                  diverged_error=chance_level(study.dataset, summary.metric))
+        lines += ["", compared.markdown(summary.metric) if compared else NOT_COMPARED]
     ok = trials[trials["status"] == "ok"] if not trials.empty else trials
     if "startup_s" in ok and ok["startup_s"].notna().any():
         lines += ["", f"per-trial start-up (process, data and model until training): mean "

@@ -212,10 +212,11 @@ class Study:
             if self.distribution_claim:
                 axis, *spaces = (*self.distribution_claim, "", "")[:3]
                 values = dict(self.grid).get(axis, ())
-                if len(self.distribution_claim) != 3 or not set(spaces) <= set(values):
+                if (len(self.distribution_claim) != 3 or not set(spaces) <= set(values)
+                        or spaces[0] == spaces[1]):
                     raise ValueError(f"Study {self.name}: distribution_claim "
                                      f"{self.distribution_claim} must be (axis, better, worse),"
-                                     f" a grid axis and two of its values")
+                                     f" a grid axis and two different values of it")
             for budget in self.budget_names:
                 if len(self.budget(budget).seed_looks) > 1 and not self.claim_pairs:
                     raise ValueError(
@@ -434,24 +435,26 @@ class Study:
         if unread:
             raise ValueError(f"point: {', '.join(unread)} not read by this point of "
                              f"{self.name}; it reads {', '.join(fixed.params)}")
-        for name, value in fixed.params.items():
+        canonical = {}  # each value as its axis holds it (2.0 -> the choice 2), so a point
+        for name, value in fixed.params.items():  # typed either way has one label
             dist = fixed.distributions[name]
             try:
-                inside = dist._contains(dist.to_internal_repr(value))
+                internal = dist.to_internal_repr(value)
+                inside = dist._contains(internal)
             except ValueError:
                 inside = False
             if not inside:
                 raise ValueError(f"point: {name}={value!r} is outside its axis {dist}")
-        net_params = {k: v for k, v in fixed.params.items() if not k.startswith(RECIPE_AXIS)}
-        label = variant_label(net_params)
-        recipe = tuple(recipe_axes(fixed.params).items())
+            canonical[name] = dist.to_external_repr(internal)
+        label = variant_label(canonical)
+        recipe = tuple(recipe_axes(canonical).items())
         budgets = {name: dataclasses.replace(self.budget(name),
                                              recipe=self.budget(name).recipe + recipe)
                    for name in self.budget_names}
         return self.with_budgets(
             budgets, name=f"{self.name}_points", kind="ablation",
             claim=f"one point of search {self.name}, retrained with seeds for an interval",
-            space=FixedPoint(self.space, label, tuple(fixed.params.items())),
+            space=FixedPoint(self.space, label, tuple(canonical.items())),
             grid=(("point", (label,)),),
             objectives=self.objectives[:1])
 

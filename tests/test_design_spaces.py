@@ -46,6 +46,7 @@ def test_the_samplers_keep_the_papers_ranges():
     for _ in range(300):
         for stage, b in ds.anynetx_a(rng):
             assert 1 <= stage.depth <= 16 and b in (1, 2, 4)
+            assert 8 <= stage.width <= 1024 + 32 and stage.width % 4 == 0  # after the group fit
             inner = stage.width // b
             assert inner % stage.groups == 0 and inner // stage.groups <= 32  # group width
         regnet = ds.regnetx(rng)
@@ -111,7 +112,7 @@ def test_the_comparison_states_n_the_gaps_and_what_it_could_detect():
         np.sqrt(-np.log(0.025) / 2) * np.sqrt(50 / 600))
     text = result.markdown("val_error")
     for expected in ("Kolmogorov-Smirnov", "Anderson-Darling", "n = 20 and 30",
-                     f"an EDF gap of {result.detectable_gap:.2f}", "**Verdict: "):
+                     f"call significant is {result.detectable_gap:.2f}", "**Verdict: "):
         assert expected in text
     # failed or pruned trials do not count; too few finished trials: no comparison
     assert compare_spaces(spaces([0.2, 0.3], [0.4]), "val_error", "space", "good",
@@ -151,3 +152,20 @@ def test_the_cost_figure_colours_models_by_space_on_a_readable_axis(monkeypatch)
     assert {"good", "bad"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     assert not [t for t in ax.texts if "space=" in t.get_text()]  # no per-model labels
     assert ax.get_xscale() == "linear" and len(ax.get_xticks()) >= 3  # a narrow band
+
+
+def test_a_diverged_model_counts_at_chance_and_lost_trials_are_counted():
+    trials = spaces([0.2, 0.21, 0.22, 0.23], [0.3, 0.31, 0.32, 0.33])
+    trials.loc[0, ["status", "val_error"]] = ["diverged", np.nan]
+    counted = compare_spaces(trials, "val_error", "space", "good", "bad", diverged_error=0.9)
+    assert counted.stats.loc[0, "n"] == 4
+    assert counted.stats.loc[0, "mean"] == pytest.approx((0.9 + 0.21 + 0.22 + 0.23) / 4)
+    left = compare_spaces(trials, "val_error", "space", "good", "bad")  # no chance known
+    assert list(left.stats["left out"]) == [1, 0]
+    assert left.verdict == "inconclusive (the spaces lost different numbers of trials)"
+    assert compare_spaces(trials.assign(status="failed"), "val_error", "space", "good",
+                          "bad") is None
+    assert compare_spaces(trials.drop(columns=["val_error"]), "val_error", "space", "good",
+                          "bad") is None
+    with pytest.raises(ValueError, match="two different values"):
+        dataclasses.replace(STUDY, distribution_claim=("design_space", "regnetx", "regnetx"))

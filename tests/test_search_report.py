@@ -58,8 +58,8 @@ def test_importances_find_the_axis_that_sets_the_error():
     assert ranked["axis"].iloc[0] == "family" and ranked["importance"].iloc[0] > 0.8
     assert set(shared["axis"]) == {"family", "depth0", "depth1", "depth2"}  # shared by all
     assert (shared["sd"] >= 0).all() and shared["sd"].notna().all()  # bootstrap spread
-    # a conditional axis is assessed among the points that read it
-    width = table[table["subspace"] == "points that read width"]
+    # a conditional axis is assessed among the points that read the same axes, named so
+    width = table[table["subspace"] == "width only (family basic, preact, shuffle_v2)"]
     assert "width" in set(width["axis"]) and (width["n"] >= MIN_TRIALS_FOR_IMPORTANCE).all()
     metrics = importance_metrics(table)
     assert metrics["importance/family"] == ranked["importance"].iloc[0]
@@ -142,8 +142,9 @@ def test_a_retrained_point_trains_the_search_point_with_its_recipe_axes():
     search = Study(name="tiny", claim="c", source="s", base="resnet20", space=space,
                    kind="search")
     retrained = search.retrain({"recipe.lr": 0.02, "width_mult": 0.5})
-    assert retrained.kind == "ablation" and retrained.variants() == ["point=width_mult=0.5"]
-    params = {"point": "width_mult=0.5", "seed": 1}
+    assert retrained.kind == "ablation"
+    assert retrained.variants() == ["point=recipe.lr=0.02,width_mult=0.5"]
+    params = {"point": "recipe.lr=0.02,width_mult=0.5", "seed": 1}
     assert retrained.point(params) == search.point({"recipe.lr": 0.02, "width_mult": 0.5})
     recipe = retrained.trial_recipe(params, "quick")
     assert (recipe.lr, recipe.seed) == (0.02, 1)
@@ -181,3 +182,46 @@ def test_the_figures_label_the_best_points_only(figures):
     assert {"dense", "basic", "-"} <= {t.get_text() for t in pc.texts}  # categories, unread
     assert figures.parallel_coordinates(trials.assign(status="pruned"), axes, "val_error",
                                         "x.png") is None
+
+
+def test_the_retrain_command_keeps_every_setting_the_trials_trained_with():
+    from analysis.search import search_settings
+
+    trials = sampled_trials(12, family_matters)
+    # two invocations of one condition: a resume with more trials, settings in another order
+    trials["overrides"] = ["trials=6 epochs=1 max_train_images=512"] * 6 + \
+        ["max_train_images=512 trials=12 epochs=1 concurrency=1"] * 6
+    assert search_settings(trials) == ["epochs=1", "max_train_images=512"]
+    best = best_points(summarize(trials, "val_error"), trials, "nas", k=2)
+    for command in best["command"]:
+        assert "--set epochs=1 --set max_train_images=512 --set seeds=3" in command
+        assert "trials=" not in command and "concurrency=" not in command
+
+
+def test_a_recipe_value_the_point_samples_cannot_be_set_beside_it():
+    from studies.study import Study
+
+    def space(trial, base):
+        trial.suggest_float("recipe.lr", 1e-3, 1.0, log=True)
+        return base
+
+    search = Study(name="tiny", claim="c", source="s", base="resnet20", space=space,
+                   kind="search")
+    with pytest.raises(UsageError, match="--set lr=0.1: the point sets recipe.lr itself"):
+        apply_overrides(search, "quick", ["point=recipe.lr=0.02", "lr=0.1"])
+
+
+def test_a_point_typed_as_a_float_is_the_same_variant():
+    ints, floats = ("point=family=inverted,depth0=2,depth1=1,depth2=2,width=24,"
+                    "inverted_expansion=2", "point=family=inverted,depth0=2.0,depth1=1,"
+                    "depth2=2,width=24.0,inverted_expansion=2.0")
+    assert apply_overrides(NAS, "quick", [ints])[0].variants() == \
+        apply_overrides(NAS, "quick", [floats])[0].variants()
+
+
+def test_no_finished_trial_gives_empty_tables_not_errors():
+    trials = sampled_trials(12, family_matters).assign(status="failed")
+    assert importances(NAS, trials).empty
+    assert importances(NAS, trials.drop(columns=["val_error"])).empty
+    summary = summarize(trials, "val_error")
+    assert best_points(summary, trials, "nas").empty

@@ -9,7 +9,8 @@ about the distributions' shape (errors of sampled models are skewed, with a tail
 that barely learn). The k-sample Anderson-Darling test is reported beside it: it weighs the
 EDFs' tails, where the best models are, more than KS does. The effect the run could detect is
 the smallest EDF gap a one-sided test at level / 2 would call significant at these sample
-sizes (the asymptotic KS critical value).
+sizes (the asymptotic KS critical value): a true gap of that size is found about half the
+time.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ import numpy as np
 import pandas as pd
 
 LEVEL = 0.05
+NOT_COMPARED = "Design spaces not compared: fewer than 2 models of one of them trained."
 
 
 @dataclass(frozen=True)
 class SpaceComparison:
     """`better` and `worse` as the claim names them; per space n, mean, min and median error
-    (and MACs); the largest EDF gap each way with its one-sided p-value; Anderson-Darling's p
-    (scipy caps it to [0.001, 0.25]); the smallest gap the run could detect; the verdict."""
+    (and MACs) and the trials left out; the largest EDF gap each way with its one-sided
+    p-value; Anderson-Darling's p (scipy caps it to [0.001, 0.25]); the smallest gap the run
+    would call significant; the verdict."""
 
     axis: str
     better: str
     worse: str
-    stats: pd.DataFrame  # space, n, mean, min, median, median MACs
+    stats: pd.DataFrame  # space, n, mean, min, median, median_macs, left out
     gap_for: float  # max over e of F_better(e) - F_worse(e)
     p_for: float
     gap_against: float  # max over e of F_worse(e) - F_better(e)
@@ -44,6 +47,8 @@ class SpaceComparison:
     @property
     def verdict(self) -> str:
         half = self.level / 2
+        if self.stats["left out"].nunique() > 1:  # one space lost more trials than the other
+            return "inconclusive (the spaces lost different numbers of trials)"
         if self.p_for < half and self.p_against < half:
             return "inconclusive (the EDFs cross)"
         if self.p_for < half:
@@ -66,8 +71,10 @@ class SpaceComparison:
             f"{self.p_against:.3g}).",
             f"- Anderson-Darling k-sample (two-sided, tails weighed): p = {self.p_anderson:.3g}"
             " (scipy reports p within [0.001, 0.25]).",
-            f"- What this run could detect: an EDF gap of {self.detectable_gap:.2f} or more "
-            f"(n = {self._n(self.better)} and {self._n(self.worse)}).",
+            f"- What this run could detect: the smallest EDF gap it would call significant is "
+            f"{self.detectable_gap:.2f} (n = {self._n(self.better)} and "
+            f"{self._n(self.worse)}); a true gap of that size is found about half the time, "
+            "a larger one more often.",
             f"- **Verdict: {self.verdict}.**", ""])
 
     def _n(self, space: str) -> int:
@@ -75,16 +82,28 @@ class SpaceComparison:
 
 
 def compare_spaces(trials: pd.DataFrame, metric: str, axis: str, better: str, worse: str,
-                   level: float = LEVEL) -> SpaceComparison | None:
-    """The comparison of the two spaces' models (their finished trials, status ok, grouped by
-    the `axis.<axis>` column; a model with several seeds counts once, at its mean); None if
-    either space has fewer than 2 models."""
+                   level: float = LEVEL, diverged_error: float | None = None
+                   ) -> SpaceComparison | None:
+    """The comparison of the two spaces' models (grouped by the `axis.<axis>` column; a model
+    with several seeds counts once, at its mean); None if either space has fewer than 2.
+
+    A model that trained normally (status ok) counts at its error; one that diverged is a
+    model of its space too, as bad as it gets: it counts at `diverged_error` (chance) where
+    given. Trials that did not train for other reasons (failed, pruned, killed, out of time)
+    say nothing about their space's models: they are left out, and the table counts them
+    per space (`left out`) so a reader sees whether one space lost more."""
     from scipy import stats
 
-    ok = trials[trials["status"] == "ok"] if "status" in trials else trials
     column = f"axis.{axis}"
-    if column not in ok:
+    if column not in trials or metric not in trials or "status" not in trials:
         return None
+    counted = trials["status"] == "ok"
+    if diverged_error is not None:
+        diverged = trials["status"] == "diverged"
+        trials = trials.assign(**{metric: trials[metric].where(~diverged, diverged_error)})
+        counted |= diverged
+    left_out = trials.loc[~counted, column].astype(str).value_counts()
+    ok = trials[counted]
     if "variant" in ok:  # a model trained with several seeds is one sample: its mean
         values = [c for c in (metric, "macs") if c in ok]
         ok = ok.groupby(["variant", column], as_index=False)[values].mean()
@@ -106,7 +125,8 @@ def compare_spaces(trials: pd.DataFrame, metric: str, axis: str, better: str, wo
         costs = ok.loc[ok[column].astype(str) == space, "macs"] if "macs" in ok else []
         rows.append({"space": space, "n": len(values), "mean": float(np.mean(values)),
                      "min": float(np.min(values)), "median": float(np.median(values)),
-                     "median_macs": float(np.median(costs)) if len(costs) else np.nan})
+                     "median_macs": float(np.median(costs)) if len(costs) else np.nan,
+                     "left out": int(left_out.get(space, 0))})
     n1, n2 = len(x), len(y)
     detectable = math.sqrt(-math.log(level / 2) / 2) * math.sqrt((n1 + n2) / (n1 * n2))
     return SpaceComparison(axis, better, worse, pd.DataFrame(rows),

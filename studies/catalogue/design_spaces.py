@@ -3,10 +3,10 @@ models sampled from them at one cost (Radosavovic et al. 2020, Section 3, Figure
 
 Each space is sampled as the paper samples it (Section 3.2-3.3, log-uniform draws), keeping
 only models whose multiply-adds fall in one band, so both spaces are compared at equal cost.
-A model is a grid variant: `design_space` x `draw`, where draw k of a space is the k-th model
-a random generator seeded by (space, k) accepts, so a point is a pure function of its
-parameters as every study's is. Each model trains once (its seed 0); the report compares the
-two spaces' error distributions, not the models.
+A model is a grid variant: `design_space` x `draw`, where draw k of a space is the first model
+inside the band that a random generator seeded by (space, k) yields, so a point is a pure
+function of its parameters as every study's is. Each model trains once (its seed 0); the
+report compares the two spaces' error distributions, not the models.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def x_net_macs(stages: list[XStage], input_size=INPUT, classes: int = CLASSES) -
 
 @functools.lru_cache(maxsize=4096)
 def sample(space: str, draw: int, band: tuple[int, int]) -> tuple[XStage, ...]:
-    """Draw `draw` of `space`: the draw-th model its sampler yields inside the MACs band."""
+    """Draw `draw` of `space`: the first model inside the MACs band that the space's sampler
+    yields from a generator seeded by (space, draw)."""
     if space not in SAMPLERS:
         raise ValueError(f"design_space={space!r} is not one of {list(SAMPLERS)}")
     rng = np.random.default_rng([zlib.crc32(space.encode()), draw])
