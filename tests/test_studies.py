@@ -490,6 +490,7 @@ HEAVY = ("torch", "ray", "mlflow", "optuna", "pandas", "scipy.stats", "statsmode
 @pytest.mark.parametrize("argv, allowed", [
     (["list"], ()),
     (["show", "width_vs_depth"], ()),
+    (["show", "design_spaces"], ()),
 ])
 def test_listing_and_showing_load_no_training_library(argv, allowed):
     """`list` and `show` answer without importing torch, Ray, MLflow or Optuna (the catalogue

@@ -14,11 +14,11 @@ from __future__ import annotations
 import functools
 import math
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from search_space import Net, Stage
-from search_space.families.regnet import RegNetStage, compatible_stage, regnet_stages
 from trainers import Recipe
 
 from ..study import Budget, Pilot, Study
@@ -51,13 +51,18 @@ def _power_of_two(rng: np.random.Generator, high: int) -> int:
     return 2 ** int(rng.integers(0, int(math.log2(high)) + 1))
 
 
+if TYPE_CHECKING:  # the family module imports torch: `studies list` must not
+    from search_space.families.regnet import RegNetStage
+
 # A sampled stage: RegNet's stage (width, depth, groups) and its bottleneck ratio b.
-XStage = tuple[RegNetStage, int]
+XStage = tuple["RegNetStage", int]
 
 
 def anynetx_a(rng: np.random.Generator) -> list[XStage]:
     """AnyNetX_A (Section 3.2): per stage, log-uniform d_i <= 16 and w_i <= 1024 divisible by
     8, b_i in {1, 2, 4}, g_i in {1, 2, ..., 32}; then each stage made compatible."""
+    from search_space.families.regnet import compatible_stage
+
     stages = []
     for _ in range(STAGES):
         depth = int(_log_uniform(rng, 1, 16, 1))
@@ -71,6 +76,8 @@ def regnetx(rng: np.random.Generator) -> list[XStage] | None:
     """RegNetX as Section 3.3 samples it: log-uniform d < 64, w0 and wa < 256 (w0 a multiple
     of 8), 1.5 <= wm <= 3, b and g as in AnyNetX; the stages of the quantized linear widths.
     None if it has other than STAGES stages (AnyNetX_A's nets have 4)."""
+    from search_space.families.regnet import regnet_stages
+
     depth = int(_log_uniform(rng, 1, 63, 1))
     w0 = int(_log_uniform(rng, 8, 248, 8))
     wa = _log_uniform(rng, 1, 255)
