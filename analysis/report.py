@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from studies import find_study, schema, tracking
-from studies.results import grid_order, load_runs, study_summary
-from verdicts.distributions import NOT_COMPARED, SpaceComparison, compare_spaces
+from studies.results import compared_spaces, grid_order, load_runs, study_summary
+from verdicts.distributions import NOT_COMPARED, SpaceComparison
 from verdicts.learned import chance_level
 from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary
@@ -23,7 +23,6 @@ from .search import (
     BOOTSTRAPS,
     MIN_TRIALS_FOR_IMPORTANCE,
     best_points,
-    importance_metrics,
     importances,
     sampled_axes,
 )
@@ -42,7 +41,7 @@ def write_report(name: str, out: str | Path = "reports", *, log_to_mlflow: bool 
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     searched = SearchResults.of(study, summary, trials)
-    spaces = _compared_spaces(study, summary.metric, trials)
+    spaces = compared_spaces(study, trials, summary.metric) if study else None
     many = bool(searched) or bool(study and study.distribution_claim)  # models, not variants
     try:
         chance = chance_level(study.dataset if study else "fashion_mnist", summary.metric)
@@ -140,11 +139,9 @@ def self_contained_html(text: str, folder: Path, title: str) -> str:
 def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
     """What the parent run shows in the UI's table: per variant n, mean and interval as
     metrics; the verdict (and each claim pair's) as tags."""
-    import re
-
     metrics: dict[str, float] = {}
     for row in summary.variants.itertuples():
-        name = re.sub(r"[^\w./ :-]", "_", str(row.variant))  # MLflow's allowed metric names
+        name = _metric_name(row.variant)
         for field in ("n", "mean", "ci_low", "ci_high"):
             value = getattr(row, field, None)
             if value is not None and pd.notna(value):
@@ -156,18 +153,25 @@ def parent_results(summary: Summary) -> tuple[dict[str, float], dict[str, str]]:
     return metrics, tags
 
 
+def importance_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """A search's fANOVA importances over all points, as the parent run's metrics
+    (importance/<axis>)."""
+    rows = table[table["subspace"] == "all points"] if not table.empty else table
+    return {f"importance/{_metric_name(r.axis)}": float(r.importance)
+            for r in rows.itertuples()}
+
+
+def _metric_name(text) -> str:
+    """`text` with the characters MLflow's metric names do not allow as '_'."""
+    import re
+
+    return re.sub(r"[^\w./ :-]", "_", str(text))
+
+
 def _space_of(trials: pd.DataFrame, axis: str) -> dict[str, str]:
     """Each variant's design space (its `axis.<axis>` value)."""
     column = f"axis.{axis}"
     return dict(zip(trials["variant"], trials[column].astype(str), strict=True))
-
-
-def _compared_spaces(study, metric: str, trials: pd.DataFrame) -> SpaceComparison | None:
-    """The design-space comparison of a study that claims one (Study.distribution_claim)."""
-    if study is None or not study.distribution_claim:
-        return None
-    return compare_spaces(trials, metric, *study.distribution_claim,
-                          diverged_error=chance_level(study.dataset, metric))
 
 
 def _markdown(name, study, summary: Summary, trials: pd.DataFrame, figures,
@@ -214,8 +218,7 @@ def _search_markdown(searched: SearchResults, metric: str) -> list[str]:
               "the figures label them by rank. Each command trains the point again with 3 "
               "seeds (an interval) in the experiment NAME_points.", "",
               best.assign(macs=best["macs"] / 1e6, params=best["params"].astype("int64"),
-                          front=best["front"].map({True: "*",
-                                                                            False: ""}))
+                          front=best["front"].map({True: "*", False: ""}))
               .rename(columns={"macs": "MACs (M)"})
               .drop(columns=["command"]).to_markdown(index=False, floatfmt=".4g"), ""]
     lines += [f"- #{r.rank}: `{r.command}`" for r in best.itertuples()]

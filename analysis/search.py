@@ -9,7 +9,6 @@ counting it would make the axes that make a net large look important for its err
 
 from __future__ import annotations
 
-import re
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -220,14 +219,3 @@ def _subspaces(trials: list) -> list[tuple[str, list]]:
         found.append((f"{', '.join(sorted(extra))} only"
                       + (f" ({'; '.join(which)})" if which else ""), group))
     return found
-
-
-def importance_metrics(table: pd.DataFrame) -> dict[str, float]:
-    """The fANOVA importances over all points, as the parent run's metrics
-    (importance/<axis>)."""
-    rows = table[table["subspace"] == "all points"] if not table.empty else table
-    return {f"importance/{_name(r.axis)}": float(r.importance) for r in rows.itertuples()}
-
-
-def _name(text: str) -> str:
-    return re.sub(r"[^\w./ :-]", "_", str(text))  # MLflow's allowed metric-name characters

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trainers.contract import CURVE_METRICS, FINAL_METRICS
-from verdicts.distributions import NOT_COMPARED, compare_spaces
+from verdicts.distributions import NOT_COMPARED, SpaceComparison, compare_spaces
 from verdicts.learned import chance_level
 from verdicts.markdown import summary_markdown
 from verdicts.stats import Summary, summarize
@@ -111,6 +111,16 @@ def grid_order(study: Study | None, trials: pd.DataFrame) -> list[str]:
     return study.variants(budgets[0] if budgets else "quick")
 
 
+def compared_spaces(study: Study, trials: pd.DataFrame, metric: str
+                    ) -> SpaceComparison | None:
+    """The design-space comparison of a study that claims one (Study.distribution_claim), a
+    diverged model counted at the dataset's chance error; None without a claim or models."""
+    if not study.distribution_claim:
+        return None
+    return compare_spaces(trials, metric, *study.distribution_claim,
+                          diverged_error=chance_level(study.dataset, metric))
+
+
 def run_end_summary(study: Study, condition: str) -> str:
     """What `make study` prints at its end, once: this invocation's condition, the variants in
     grid order with n and intervals, the claim check with a line per pair, the trials that did
@@ -120,8 +130,7 @@ def run_end_summary(study: Study, condition: str) -> str:
     lines = [f"## {study.name}: {summary.metric} by variant (budget {budget}, condition "
              f"{condition})", "", summary_markdown(summary, grid_order(study, trials), trials)]
     if study.distribution_claim:
-        compared = compare_spaces(trials, summary.metric, *study.distribution_claim,
-                                  diverged_error=chance_level(study.dataset, summary.metric))
+        compared = compared_spaces(study, trials, summary.metric)
         lines += ["", compared.markdown(summary.metric) if compared else NOT_COMPARED]
     ok = trials[trials["status"] == "ok"] if not trials.empty else trials
     if "startup_s" in ok and ok["startup_s"].notna().any():

@@ -11,10 +11,10 @@ import optuna
 import pandas as pd
 import pytest
 
+from analysis.report import importance_metrics
 from analysis.search import (
     MIN_TRIALS_FOR_IMPORTANCE,
     best_points,
-    importance_metrics,
     importances,
     point_params,
     sampled_axes,
