@@ -4,7 +4,8 @@
 NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_study.py).
 Bad input (unknown study, a study file that fails, bad --set, invalid point, missing data, an
 unwritable or unreachable store, the study already running) gets one line on stderr and exit
-status 2 before Ray starts.
+status 2 before any trial starts (a local Ray starting beside the last checks is shut down
+first) and before anything is written.
 """
 
 from __future__ import annotations
@@ -73,10 +74,24 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
             except ValueError as e:
                 raise UsageError(str(e)) from None
             study, budget = apply_overrides(study, budget_name, args.set)
-            preflight(study, budget_name)
+            checked_beside_ray(study, budget_name)
     except UsageError as e:
         return _usage_error(e)
     return _run(study, budget_name, args.fresh, " ".join(args.set), clock)
+
+
+def checked_beside_ray(study: Study, budget_name: str) -> None:
+    """The preflight, with a local Ray starting on another thread meanwhile (its start is
+    mostly waiting for its processes); a refusal or an interrupt shuts that Ray down before
+    the error is reported."""
+    from . import ray_setup
+
+    ray_setup.start_beside()
+    try:
+        preflight(study, budget_name)
+    except BaseException:
+        ray_setup.shutdown()
+        raise
 
 
 def _clock(from_process_start: bool):

@@ -100,15 +100,23 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     shape = parse_data(study.dataset).shape
     if shape is None:
         raise ValueError(f"dataset {study.dataset!r}: shape unknown before loading")
-    # Ray's start is mostly waiting for its processes: the MLflow store opens beside it (a
-    # study that started running since preflight is refused once both are done). The parent
+    # Ray's start is mostly waiting for its processes: the MLflow store opens beside it, or
+    # beside what is left of it when Ray started during the preflight (a study that started
+    # running since preflight is refused once both are done). The parent
     # run is opened only then, so that a failed or interrupted start leaves none RUNNING.
     with ThreadPoolExecutor(1, thread_name_prefix="atlas-store") as pool:
         opening = pool.submit(_timed, clock, "store", _open_store, study, budget_name, budget,
                               shape, fresh, overrides, out)
-        with clock.phase("ray_start"), stage("starting Ray"):
-            init_ray(study)
-        with stage("opening the MLflow store", passthrough=(StudyBusy,)):
+        ray_started = time.time()
+        with stage("starting Ray"):
+            beside_preflight = init_ray(study)
+        if beside_preflight is None:
+            clock.mark("ray_start", ray_started)
+        else:  # Ray started while the preflight checked the input (ray_setup.start_beside)
+            clock.beside("ray_start", beside_preflight, host="preflight")
+            clock.mark("ray_wait", ray_started)
+        with clock.phase("store_wait"), stage("opening the MLflow store",
+                                               passthrough=(StudyBusy,)):
             client, job, plan = opening.result()
             job = dataclasses.replace(job, parent_id=_start_parent(client, job, overrides))
     looks = budget.seed_looks if study.kind == "ablation" else ()

@@ -33,6 +33,12 @@ def artifact_root() -> str:
     return (Path.cwd() / "mlartifacts").as_uri()
 
 
+def user_cache() -> Path:
+    """What this tool keeps between invocations for this user (never needed, only faster):
+    $XDG_CACHE_HOME/backbone-atlas, else ~/.cache/backbone-atlas."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backbone-atlas"
+
+
 def ray_storage() -> str:
     """Where Ray Tune keeps results and trial checkpoints: ./.atlas/ray_results, or
     ATLAS_RAY_STORAGE (on a multi-machine cluster, storage every node reaches: NFS, s3://)."""

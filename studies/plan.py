@@ -62,8 +62,9 @@ _CACHE_VERSION = 1
 
 
 def _cache_file() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "backbone-atlas" / f"detectable-v{_CACHE_VERSION}.json"
+    from .locations import user_cache
+
+    return user_cache() / f"detectable-v{_CACHE_VERSION}.json"
 
 
 def detectable_in_sd(looks: tuple[int, ...]) -> float:

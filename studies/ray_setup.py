@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import time
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import ray
-
-from trainers.data import data_root
 
 from . import liveness
 from .study import Study
@@ -17,18 +19,67 @@ from .study import Study
 # Whether this module started (or attached to) the Ray this process uses: a Ray the caller
 # started (a notebook's, the test session's) is theirs, used as it is and left running.
 _ours = False
+# A local Ray starting on another thread (start_beside): its seconds, once started; the
+# thread holds until `shutdown` releases it
+_starting: Future[float] | None = None
+_holding: threading.Event | None = None
 
 
-def init_ray(study: Study) -> None:
+def start_beside() -> bool:
+    """Start a local Ray on another thread while the caller checks its input; returns whether
+    it did. Ray's start is mostly waiting for its own processes (GCS, raylet, agents), so the
+    checks' imports and builds fill that time. Ray writes only its session folder in its temp
+    folder, and `shutdown` ends it when the checks refuse the input. A cluster (RAY_ADDRESS)
+    is attached to only after the checks, which test its address first; a Ray this process
+    has already (a notebook's, the test session's) is used as it is."""
+    global _ours, _starting, _holding
+    if os.environ.get("RAY_ADDRESS") or ray.is_initialized() or _starting is not None:
+        return False
+    quiet()
+    if threading.current_thread() is threading.main_thread():
+        # what ray.init does on the main thread, and cannot do on another: SIGTERM exits the
+        # driver through its clean-up (trials cut short are closed, Ray is shut down)
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    _ours = True  # before ray.init: a start that fails or is interrupted is still shut down
+    _starting, _holding = Future(), threading.Event()
+    threading.Thread(target=_start_and_hold, args=(_starting, _holding),
+                     name="atlas-ray-start", daemon=True).start()
+    return True
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    sys.exit(signum)
+
+
+def _start_and_hold(started: Future, holding: threading.Event) -> None:
+    """ray.init on this thread, then hold the thread until `shutdown`: Ray's processes die
+    with the thread that started them (Linux's parent-death signal is per thread), so a
+    thread that ended would take the local Ray with it."""
+    start = time.time()
+    try:
+        ray.init(**init_arguments())
+    except BaseException as e:
+        started.set_exception(e)
+        return
+    started.set_result(time.time() - start)
+    holding.wait()
+
+
+def init_ray(study: Study) -> float | None:
     """Start Ray (or attach to RAY_ADDRESS's cluster) with the environment the workers need,
-    unless this process has a Ray already."""
-    global _ours
+    unless this process has a Ray already; a Ray `start_beside` is starting is waited for
+    (returns the seconds its start took; None otherwise)."""
+    global _ours, _starting
     quiet()
     _pickle_study_file_by_value(study)
+    if _starting is not None:
+        starting, _starting = _starting, None
+        return starting.result()  # raises what ray.init raised
     if ray.is_initialized():
-        return
+        return None
     _ours = True  # before ray.init: a start that fails or is interrupted is still shut down
     ray.init(**init_arguments())
+    return None
 
 
 def quiet() -> None:
@@ -40,14 +91,24 @@ def quiet() -> None:
     # Ray's notice that it turned on token authentication for the local cluster (it stays on)
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(
         logging.ERROR)
+    # and that ray.init on another thread (start_beside) sets no SIGTERM handler: set there
+    worker_log = logging.getLogger("ray._private.worker")
+    if _no_sigterm_notice not in worker_log.filters:
+        worker_log.addFilter(_no_sigterm_notice)
     # Keeping one checkpoint per trial makes Tune snapshot its experiment state at every
     # checkpoint; that is cheap here (a small JSON file), so its warning is noise.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
 
 
+def _no_sigterm_notice(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("SIGTERM handler is not set")
+
+
 def init_arguments() -> dict:
     """`ray.init`'s arguments for a study: RAY_ADDRESS's cluster or a local Ray without the
     dashboard, and the environment every worker needs."""
+    from trainers.data import data_root  # torch: imported here, off a caller's critical path
+
     address = os.environ.get("RAY_ADDRESS")
     repo = str(Path(__file__).resolve().parent.parent)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
@@ -81,8 +142,15 @@ def _pickle_study_file_by_value(study: Study) -> None:
 
 
 def shutdown() -> None:
-    """Shut down the Ray `init_ray` started (a Ray the caller started keeps running)."""
-    global _ours
+    """Shut down the Ray `init_ray` or `start_beside` started (a Ray the caller started keeps
+    running)."""
+    global _ours, _starting, _holding
+    if _starting is not None:  # a start still under way is let finish, then undone
+        starting, _starting = _starting, None
+        starting.exception()
     if _ours:
         ray.shutdown()  # also ends what a half-finished ray.init started
     _ours = False
+    if _holding is not None:  # the thread that started it may end now
+        _holding.set()
+        _holding = None

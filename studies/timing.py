@@ -22,12 +22,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-# The driver's phases, in the order they happen, and their names in the printed line
+# The driver's phases, in the order they happen, and their names in the printed line. A local
+# Ray starts beside the preflight; "ray_wait" is what the driver still waited for it after.
 PHASES = {
     "imports": "imports",
     "preflight": "preflight",
     "store": "MLflow store",
     "ray_start": "Ray start",
+    "ray_wait": "waiting for Ray",
+    "store_wait": "waiting for the MLflow store",
     "tune": "Tune",
     "analysis": "analysis",
     "shutdown": "Ray shutdown",
@@ -40,8 +43,9 @@ class StudyClock:
 
     started: float = field(default_factory=time.time)  # the process's start (wall clock)
     phases: dict[str, float] = field(default_factory=dict)
-    # phases that ran beside the next phase in PHASES, on another thread (not in the sum)
+    # phases that ran on another thread (not in the sum), and the phase each ran beside
     beside_phases: dict[str, float] = field(default_factory=dict)
+    beside_host: dict[str, str] = field(default_factory=dict)
     spans: list[tuple[float, float]] = field(default_factory=list)  # when trials trained
     worker_start_s: float = 0.0  # worker processes' start-up before their first trial, summed
     workers: int = 0  # worker processes whose start-up that is
@@ -61,11 +65,15 @@ class StudyClock:
         """A phase that began at `since` (wall clock) and ends now."""
         self.phases[name] = self.phases.get(name, 0.0) + max(0.0, time.time() - since)
 
-    def beside(self, name: str, seconds: float) -> None:
-        """A phase that ran on another thread while the next phase of PHASES ran."""
-        if name not in PHASES:
-            raise ValueError(f"unknown phase {name!r}; phases: {', '.join(PHASES)}")
+    def beside(self, name: str, seconds: float, host: str | None = None) -> None:
+        """A phase that ran on another thread while `host` ran (default: the next phase of
+        PHASES that the driver timed)."""
+        for phase in (name, host):
+            if phase is not None and phase not in PHASES:
+                raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")
         self.beside_phases[name] = self.beside_phases.get(name, 0.0) + seconds
+        if host is not None:
+            self.beside_host[name] = host
 
     def trial_finished(self, result: dict) -> None:
         """A trial's last report: count its own time if it trained in this invocation."""
@@ -104,16 +112,18 @@ class StudyClock:
         (Tune split into the trials' own time and the rest around them)."""
         total = self.total_s(now)
         trials = self.trials_s()
-        parts, beside = [], ""
+        parts, waiting = [], []  # waiting: phases beside the next one timed
         for name, label in PHASES.items():
-            if name in self.beside_phases:
-                beside = f"{label} {self.beside_phases[name]:.1f} s"
+            if name in self.beside_phases and name not in self.beside_host:
+                waiting.append(name)
             if name not in self.phases:
                 continue
             seconds = self.phases[name]
-            if beside:
+            hosted = [b for b, host in self.beside_host.items() if host == name] + waiting
+            if hosted:
+                beside = ", ".join(f"{PHASES[b]} {self.beside_phases[b]:.1f} s" for b in hosted)
                 parts.append(f"{label} {seconds:.1f} s ({beside} beside it)")
-                beside = ""
+                waiting = []
             elif name == "tune":
                 together = f", up to {self.at_once} at once" if self.at_once > 1 else ""
                 parts.append(f"trials {trials:.1f} s ({self.trials} trained{together})")

@@ -11,11 +11,14 @@ overrides both (an `mlflow server` at scale).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
+import shutil
+import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,8 +29,8 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from . import host, liveness, schema
-from .locations import artifact_root, default_tracking_uri, tracking_uri
-from .locks import complete_or_absent, sqlite_store_lock
+from .locations import artifact_root, default_tracking_uri, tracking_uri, user_cache
+from .locks import SQLITE_PREFIX, complete_or_absent, sqlite_store_lock
 from .schema import FAILURE_STATUSES
 
 PARENT_TAG = schema.PARENT
@@ -53,10 +56,48 @@ def client() -> MlflowClient:
     with sqlite_store_lock(uri):  # the first use creates a new store's tables: one at a time
         with complete_or_absent(uri) as creating:
             if creating != uri:  # a new store: its tables are made under a temporary name
-                MlflowClient(tracking_uri=creating).search_experiments(max_results=1)
+                _create_store(creating)
         c = MlflowClient(tracking_uri=uri)
         c.search_experiments(max_results=1)
     return c
+
+
+def _create_store(uri: str) -> None:
+    """A new SQLite store at `uri`. MLflow makes one by running its schema migrations one by
+    one (about 2 s, paid by every new working folder), so the empty tables of the first store
+    this MLflow version made are kept in the user's cache and copied. The copy holds no
+    experiment: MLflow adds its Default experiment, with this store's artifact folder, on
+    opening it."""
+    path = Path(uri.removeprefix(SQLITE_PREFIX))
+    template = user_cache() / f"mlflow-{mlflow.__version__}-empty.db"
+    # another name for the copy: MLflow caches what it opened per URI, a failed copy included
+    copy = path.with_name(path.name + "-copied")
+    try:
+        shutil.copyfile(template, copy)
+        MlflowClient(tracking_uri=SQLITE_PREFIX + str(copy)).search_experiments(max_results=1)
+        copy.replace(path)
+        return
+    except Exception:  # none yet, or a damaged one: MLflow makes this store, which is kept
+        copy.unlink(missing_ok=True)
+    MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    _keep_empty(path, template)
+
+
+def _keep_empty(store: Path, template: Path) -> None:
+    """Keep a copy of the new `store` without its experiments as `template`; a cache that
+    cannot be written only costs time."""
+    tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+    try:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store, tmp)
+        with contextlib.closing(sqlite3.connect(tmp)) as db, db:
+            db.execute("DELETE FROM experiment_tags")
+            db.execute("DELETE FROM experiments")
+        tmp.replace(template)
+    except (OSError, sqlite3.Error):
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def experiment_id(c: MlflowClient, study: str, description: str = "") -> str:

@@ -44,11 +44,19 @@ def shared_ray(fashion_root):
     ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def user_cache(tmp_path_factory) -> Path:
+    """The session's user cache (XDG_CACHE_HOME): what the tool keeps between invocations,
+    made once per test session, never the user's own."""
+    return tmp_path_factory.mktemp("user-cache")
+
+
 @pytest.fixture
-def workdir(tmp_path, monkeypatch, fashion_data, shared_ray):
+def workdir(tmp_path, monkeypatch, fashion_data, shared_ray, user_cache):
     """A fresh folder for mlruns.db, optuna.db, mlartifacts and .atlas (Ray's results and the
     trial checkpoints), with no tracking, Optuna or Ray address inherited."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user_cache))
     for name in ("MLFLOW_TRACKING_URI", "ATLAS_OPTUNA_STORAGE", "RAY_ADDRESS", "ATLAS_HOME",
                  "ATLAS_RAY_STORAGE"):
         monkeypatch.delenv(name, raising=False)

@@ -234,12 +234,14 @@ def test_full_budget_without_a_gpu_is_refused_not_waited_for(workdir, monkeypatc
     assert list(workdir.iterdir()) == []
 
 
-def test_a_new_store_is_complete_or_absent(workdir, monkeypatch):
+def test_a_new_store_is_complete_or_absent(workdir, monkeypatch, tmp_path_factory):
     """A creation that fails midway (a full disk during the migrations) leaves no store, and the
     next attempt creates a complete one."""
     from mlflow.tracking import MlflowClient
 
     from studies import tracking
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("no-template")))
 
     real = MlflowClient.search_experiments
     calls = []
@@ -258,6 +260,41 @@ def test_a_new_store_is_complete_or_absent(workdir, monkeypatch):
     assert [p.name for p in workdir.iterdir() if p.suffix != ".lock"] == []
     client = tracking.client()
     assert (workdir / "mlruns.db").exists() and client.search_experiments()
+
+
+def test_a_new_store_is_made_from_an_empty_one_kept_in_the_cache(workdir, monkeypatch,
+                                                                 tmp_path_factory):
+    """The first new store's tables are kept without experiments in the user's cache; later
+    stores are copies, each with MLflow's Default experiment pointing at its own folder, and
+    a damaged copy in the cache is replaced, not used."""
+    import mlflow
+
+    from studies import tracking
+
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    template = cache / "backbone-atlas" / f"mlflow-{mlflow.__version__}-empty.db"
+    first = tracking.client()
+    assert template.exists() and first.search_experiments()[0].name == "Default"
+    with sqlite3.connect(template) as db:
+        assert db.execute("SELECT COUNT(*) FROM experiments").fetchone() == (0,)
+    made = []
+    monkeypatch.setattr(tracking, "_keep_empty", lambda store, kept: made.append(store))
+    for name, damage in (("second", None), ("third", random_bytes_db)):
+        folder = workdir / name
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        monkeypatch.delenv("MLFLOW_TRACKING_URI")  # set by the last client (mlflow's own)
+        if damage:
+            damage(template.parent)  # writes mlruns.db there: make it the template
+            (template.parent / "mlruns.db").replace(template)
+        opened_ms = time.time() * 1000
+        client = tracking.client()
+        default = client.get_experiment("0")  # made by MLflow for this store, not copied
+        assert default.name == "Default" and default.creation_time >= opened_ms - 1
+        assert Path(default.artifact_location).parent == folder / "mlruns"
+        assert client.create_experiment("x")  # a working store
+    assert len(made) == 1  # the damaged template was made again, the good one used as it was
 
 
 def test_default_store_keeps_artifacts_in_mlartifacts(workdir):

@@ -455,6 +455,24 @@ def test_a_study_runs_across_two_ray_nodes_into_an_mlflow_server(workdir, no_lef
 
 
 @pytest.mark.slow
+def test_a_refusal_by_the_checks_ends_the_ray_that_started_beside_them(workdir, no_leftovers):
+    """A local Ray starts while the preflight checks run (studies.ray_setup.start_beside); a
+    refusal there still ends in one line and exit status 2, with that Ray shut down and
+    nothing written in the working folder."""
+    refused = run_study(workdir, "width_vs_depth", *sets(*TINY),
+                        env={"MLFLOW_TRACKING_URI": "sqlite:////proc/atlas/mlruns.db"})
+    assert refused.finish(120) == 2, refused.output[-3000:]
+    # the budget's note on stdout, then the one line of the refusal
+    note, error = refused.output.splitlines()
+    assert note.startswith("budget auto: quick") and error.startswith("error: ")
+    assert "is not writable" in error
+    ray_temp = Path(os.environ.get("RAY_TMPDIR") or "/tmp") / "ray"
+    started = list(ray_temp.glob(f"session_*_{refused.proc.pid}"))
+    assert started, "the Ray this test is about never started: nothing was checked"
+    assert list(workdir.iterdir()) == []  # (no_leftovers: its processes are gone)
+
+
+@pytest.mark.slow
 def test_two_studies_at_once_on_one_store(workdir, no_leftovers):
     # as from two terminals: one store, and two local Rays starting at once on one machine
     a = run_study(workdir, "width_vs_depth", *sets(*TINY, *FOUR, "concurrency=1"))

@@ -66,3 +66,16 @@ def test_an_unknown_phase_is_a_bug_named_at_once():
     with pytest.raises(ValueError, match="unknown phase 'ray'"):
         with StudyClock().phase("ray"):
             pass
+
+
+def test_a_phase_beside_a_named_one_and_the_wait_after_it():
+    clock = clock_of()
+    del clock.phases["ray_start"], clock.phases["store"]
+    clock.phases.update({"ray_wait": 0.5, "store_wait": 1.0})
+    clock.beside("ray_start", 4.0, host="preflight")  # Ray started while preflight checked
+    clock.beside("store", 1.5)  # the store opened while the driver waited for Ray
+    line = clock.line(1030.0)
+    assert ("preflight 1.0 s (Ray start 4.0 s beside it) + waiting for Ray 0.5 s (MLflow "
+            "store 1.5 s beside it) + waiting for the MLflow store 1.0 s + trials") in line
+    with pytest.raises(ValueError, match="unknown phase 'checks'"):
+        clock.beside("ray_start", 1.0, host="checks")
