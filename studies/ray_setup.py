@@ -6,8 +6,8 @@ import logging
 import os
 import signal
 import sys
-import time
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
