@@ -128,7 +128,10 @@ def init_arguments() -> dict:
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
         return {"address": address, "runtime_env": {"env_vars": env}, "log_to_driver": False}
     return {"include_dashboard": False, "runtime_env": {"env_vars": env},
-            "log_to_driver": False, "configure_logging": False}
+            "log_to_driver": False, "configure_logging": False,
+            # Ray starts a worker per core for the first driver's tasks; Tune gives every trial
+            # actor a process of its own, so they would only cost start-up CPU and memory
+            "_system_config": {"prestart_worker_first_driver": False}}
 
 
 def _pickle_study_file_by_value(study: Study) -> None:
@@ -149,8 +152,23 @@ def shutdown() -> None:
         starting, _starting = _starting, None
         starting.exception()
     if _ours:
+        if not os.environ.get("RAY_ADDRESS"):
+            _kill_autoscaler_monitor()
         ray.shutdown()  # also ends what a half-finished ray.init started
     _ours = False
     if _holding is not None:  # the thread that started it may end now
         _holding.set()
         _holding = None
+
+
+def _kill_autoscaler_monitor() -> None:
+    """Ray's shut-down stops its processes one type after another, the GCS before the
+    autoscaler's monitor, whose SIGTERM handler then tries to tell the GCS and is killed a
+    second later. A local Ray has nothing to autoscale and nobody to tell: its monitor is
+    killed first. (Ray's own Node object; if a Ray version lacks it, the shut-down is only
+    slower.)"""
+    node = getattr(ray._private.worker, "_global_node", None)
+    try:
+        node.kill_monitor(check_alive=False)
+    except Exception:  # no node (a start that failed early), or another Ray version
+        pass

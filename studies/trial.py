@@ -9,6 +9,7 @@ closed FAILED with the status and reason, and the study goes on.
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import json
 import math
@@ -94,6 +95,10 @@ def run_trial(config: dict[str, Any], job: Job) -> None:
     process_s = 0.0
     if next(_trials_in_this_process) == 0:  # time from this worker's process start to here
         process_s = max(0.0, entered - liveness.process_start_time())
+        # What the worker has imported (torch, Ray, MLflow: ~370,000 objects) lives as long as
+        # it does: frozen, the garbage collection at each trial's end (release_freed_memory)
+        # looks only at what trials made (0.19 s per trial to none).
+        gc.freeze()
     os.environ["MLFLOW_TRACKING_URI"] = job.tracking_uri
     watchdog.watch(job.driver)
     params = trial_params(config)
@@ -235,8 +240,6 @@ def release_freed_memory() -> None:
     """Give what the finished trial freed back to the system (glibc's malloc_trim; nothing
     elsewhere), so a worker between trials, or training a small net, does not hold the largest
     net's memory: two workers' largest trials need not coincide to count together."""
-    import gc
-
     gc.collect()
     trim = _malloc_trim()
     if trim is not None:
