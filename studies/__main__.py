@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
             checked_beside_ray(study, budget_name)
     except UsageError as e:
         return _usage_error(e)
+    except KeyboardInterrupt:  # during the checks: nothing was written, nothing to resume
+        print("interrupted before any trial started", file=sys.stderr, flush=True)
+        return 130
     return _run(study, budget_name, args.fresh, " ".join(args.set), clock)
 
 

@@ -304,3 +304,15 @@ def test_default_store_keeps_artifacts_in_mlartifacts(workdir):
     exp_id = tracking.experiment_id(client, "width_vs_depth")
     location = client.get_experiment(exp_id).artifact_location
     assert location == (workdir / "mlartifacts" / "width_vs_depth").as_uri()
+
+
+def test_ctrl_c_during_the_checks_is_one_line_and_status_130(workdir, monkeypatch, capsys):
+    from studies import checks
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checks, "preflight", interrupted)
+    assert main(["run", "width_vs_depth", *TINY]) == 130
+    assert capsys.readouterr().err == "interrupted before any trial started\n"
+    assert list(workdir.iterdir()) == []
