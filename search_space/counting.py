@@ -15,6 +15,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .backbone import Backbone
+from .meta import shapes_only
 from .spec import Net
 
 # Layers whose outputs are counted as activations (the "layers" of a CNN table: what a
@@ -65,7 +66,7 @@ def complexity(net: Net, input_size: tuple[int, int, int] | tuple[int, int] | in
             ))
     counter = FlopCounterMode(display=False)
     try:
-        with counter, torch.no_grad():
+        with counter, torch.no_grad(), shapes_only():
             model(torch.empty(1, *input_size, device="meta"))
     finally:
         for h in hooks:

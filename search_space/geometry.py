@@ -3,7 +3,8 @@ head run one after another on the meta device (shapes only: no memory, no comput
 first that cannot take the map it is given, or shrinks it below 1 pixel, is named.
 
 There is no second description of the geometry (no table of kernel sizes and strides to keep
-in step with the modules): what torch computes is what `Net.validate` checks.
+in step with the modules): what torch computes is what `Net.validate` checks, batch norm and
+the activations aside, which keep their input's shape (`meta.shapes_only`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 from torch import nn
 
 from .backbone import Backbone
+from .meta import shapes_only
 
 if TYPE_CHECKING:
     from .spec import Net
@@ -32,7 +34,7 @@ def _check(net: Net, shape: tuple[int, int, int], size: str) -> None:
         model = Backbone(net)
     model.eval()  # the auxiliary heads are run below, on the maps they would see
     dropped = _count_drop_path_calls(model) if net.drop_path > 0 else None
-    with torch.no_grad():
+    with torch.no_grad(), shapes_only():
         x = _run(model.stem, torch.empty(1, *shape, device="meta"), f"stem {net.stem}", size)
         for i, stage in enumerate(model.stages):
             for j, block in enumerate(stage):
