@@ -1,11 +1,12 @@
 """Running a net on the meta device for its shapes alone (geometry checks, counting).
 
 On the meta device torch runs batch norm, the activations and element-wise sums through Python
-decompositions, where most of a shape check's time went. Those functions keep their input's shape by definition, so
-`shapes_only` returns their input as it is, and a residual sum or a gate's product gets the
-broadcast shape of its operands (torch.broadcast_shapes: torch's own rule and its error);
-every other operation (convolutions, pooling, linear layers, concatenations, reshapes) runs as
-torch runs it, so a map that stops fitting is still torch's own finding.
+decompositions, where most of a shape check's time went. Those functions keep their input's
+shape by definition, so `shapes_only` returns their input as it is, and a residual sum or a
+gate's product gets the broadcast shape of its operands (torch.broadcast_shapes: torch's own
+rule and its error); every other operation (convolutions, pooling, linear layers,
+concatenations, reshapes) runs as torch runs it, so a map that stops fitting is still torch's
+own finding.
 """
 
 from __future__ import annotations
