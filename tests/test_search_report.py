@@ -50,7 +50,10 @@ def family_matters(params) -> float:
         + 0.001 * params["depth1"]
 
 
-def test_importances_find_the_axis_that_sets_the_error():
+def test_importances_find_the_axis_that_sets_the_error(monkeypatch):
+    from analysis import search
+
+    monkeypatch.setattr(search, "BOOTSTRAPS", 3)  # a spread from 3 resamples: what is tested
     trials = sampled_trials(60, family_matters)
     table = importances(NAS, trials)
     shared = table[table["subspace"] == "all points"]
