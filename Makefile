@@ -21,7 +21,7 @@ $(STAMP): $(ROOT)/pyproject.toml
 	touch $@
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-fast: $(STAMP)  ## skips the tests marked slow
 	$(PY) -m pytest -q -m "not slow"
