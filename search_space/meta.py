@@ -19,7 +19,7 @@ from torch.overrides import TorchFunctionMode
 # their nn modules do (nn.ReLU6 calls hardtanh)
 _SAME_SHAPE = frozenset({
     F.relu, F.relu_, F.relu6, F.hardtanh, F.hardtanh_, F.silu, F.hardswish, F.hardsigmoid,
-    F.gelu, F.sigmoid, F.dropout,
+    F.gelu, F.dropout,
     torch.relu, torch.relu_, torch.sigmoid, torch.sigmoid_,
     torch.Tensor.relu, torch.Tensor.relu_, torch.Tensor.sigmoid, torch.Tensor.sigmoid_,
 })
@@ -37,16 +37,24 @@ _BROADCAST_IN_PLACE = frozenset({
 
 
 class shapes_only(TorchFunctionMode):  # noqa: N801  (used as a context manager, as torch's modes)
-    """`with shapes_only():` element-wise activations and batch norm return their input."""
+    """`with shapes_only():` element-wise activations and batch norm of a meta tensor return it,
+    and a sum or product of meta tensors of one dtype is a meta tensor of their broadcast
+    shape. Any other call (operands given by keyword, a number first, mixed dtypes or devices)
+    runs as torch runs it."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        x = args[0] if args else None
+        if not (isinstance(x, torch.Tensor) and x.is_meta):
+            return func(*args, **kwargs)
         if func in _SAME_SHAPE:
-            return args[0]
-        if func in _BROADCAST or func in _BROADCAST_IN_PLACE:
-            x = args[0]
-            shape = torch.broadcast_shapes(*(a.shape for a in args[:2]
-                                             if isinstance(a, torch.Tensor)))
+            return x
+        if (func in _BROADCAST or func in _BROADCAST_IN_PLACE) and not kwargs and len(args) == 2:
+            other = args[1]
+            if isinstance(other, torch.Tensor) and (other.dtype, other.device) != (x.dtype,
+                                                                                   x.device):
+                return func(*args, **kwargs)
+            shape = torch.broadcast_shapes(x.shape, getattr(other, "shape", ()))
             if func in _BROADCAST_IN_PLACE:
                 if shape != x.shape:
                     raise RuntimeError(f"output with shape {tuple(x.shape)} doesn't match the "
@@ -54,9 +62,12 @@ class shapes_only(TorchFunctionMode):  # noqa: N801  (used as a context manager,
                 return x
             return torch.empty(shape, dtype=x.dtype, device=x.device)
         if func is F.batch_norm:  # (input, running_mean, running_var, weight, bias, ...)
-            x, mean = args[0], args[1] if len(args) > 1 else kwargs.get("running_mean")
-            if mean is not None and (x.dim() < 2 or x.shape[1] != mean.shape[0]):
-                raise RuntimeError(f"batch norm of {mean.shape[0]} channels given "
+            stats = [a for a in (*args[1:2], kwargs.get("running_mean"), *args[3:4],
+                                 kwargs.get("weight")) if isinstance(a, torch.Tensor)]
+            if not stats:
+                return func(*args, **kwargs)
+            if x.dim() < 2 or x.shape[1] != stats[0].shape[0]:
+                raise RuntimeError(f"batch norm of {stats[0].shape[0]} channels given "
                                    f"{tuple(x.shape)}")
             return x
         return func(*args, **kwargs)

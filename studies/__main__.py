@@ -5,7 +5,7 @@ NAME is a study of the catalogue or a Python file defining `STUDY` (path/to/my_s
 Bad input (unknown study, a study file that fails, bad --set, invalid point, missing data, an
 unwritable or unreachable store, the study already running) gets one line on stderr and exit
 status 2 before any trial starts (a local Ray starting beside the last checks is shut down
-first) and before anything is written.
+first) and before anything is written in the working or data folder.
 """
 
 from __future__ import annotations
@@ -77,10 +77,17 @@ def main(argv: list[str] | None = None, *, from_process_start: bool = False) -> 
             checked_beside_ray(study, budget_name)
     except UsageError as e:
         return _usage_error(e)
-    except KeyboardInterrupt:  # during the checks: nothing was written, nothing to resume
-        print("interrupted before any trial started", file=sys.stderr, flush=True)
-        return 130
+    except KeyboardInterrupt:
+        if args.command != "run":
+            raise
+        return _interrupted_before_trials()
     return _run(study, budget_name, args.fresh, " ".join(args.set), clock)
+
+
+def _interrupted_before_trials() -> int:
+    """Ctrl-C before any trial started: nothing was written, nothing to resume."""
+    print("interrupted before any trial started", file=sys.stderr, flush=True)
+    return 130
 
 
 def checked_beside_ray(study: Study, budget_name: str) -> None:
@@ -327,9 +334,14 @@ def _run(study: Study, budget_name: str, fresh: bool, overrides: str, clock) -> 
     from .failures import EXIT_FAILED, report, stage
     from .locations import atlas_folder
 
-    with clock.phase("imports"):
-        from . import runner
+    try:
+        with clock.phase("imports"):
+            from . import runner
+    except KeyboardInterrupt:  # the Ray started beside the checks is running already
+        from . import ray_setup
 
+        ray_setup.shutdown()
+        return _interrupted_before_trials()
     try:
         try:
             outcome = runner.run(study, budget_name, fresh=fresh, overrides=overrides,

@@ -105,11 +105,12 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
     # running since preflight is refused once both are done). The parent
     # run is opened only then, so that a failed or interrupted start leaves none RUNNING.
     with ThreadPoolExecutor(1, thread_name_prefix="atlas-store") as pool:
-        opening = pool.submit(_timed, clock, "store", _open_store, study, budget_name, budget,
-                              shape, fresh, overrides, out)
+        opening = pool.submit(_timed, _open_store, study, budget_name, budget, shape, fresh,
+                              overrides, out)
         ray_started = time.time()
         with stage("starting Ray"):
             beside_preflight = init_ray(study)
+        waited_for_ray = time.time() - ray_started
         if beside_preflight is None:
             clock.mark("ray_start", ray_started)
         else:  # Ray started while the preflight checked the input (ray_setup.start_beside)
@@ -117,8 +118,11 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
             clock.mark("ray_wait", ray_started)
         with clock.phase("store_wait"), stage("opening the MLflow store",
                                                passthrough=(StudyBusy,)):
-            client, job, plan = opening.result()
+            (client, job, plan), store_s = opening.result()
             job = dataclasses.replace(job, parent_id=_start_parent(client, job, overrides))
+        if min(store_s, waited_for_ray) >= 0.05:  # the part of it the wait for Ray hid
+            clock.beside("store", min(store_s, waited_for_ray),
+                         host="ray_start" if beside_preflight is None else "ray_wait")
     looks = budget.seed_looks if study.kind == "ablation" else ()
     round_note = (f" (round 1 of up to {len(looks)}: {looks[0]} seeds, more while the claim "
                   f"is undecided, up to {looks[-1]})" if len(looks) > 1 else "")
@@ -135,13 +139,10 @@ def run(study: Study, budget_name: str, *, fresh: bool = False, out=None,
             "condition": job.tags[schema.CONDITION]}
 
 
-def _timed(clock: StudyClock, phase: str, function, *args):
-    """`function(*args)`, its seconds recorded as a phase that ran beside another."""
+def _timed(function, *args):
+    """`function(*args)` and the seconds it took."""
     start = time.time()
-    try:
-        return function(*args)
-    finally:
-        clock.beside(phase, time.time() - start)
+    return function(*args), time.time() - start
 
 
 def _open_store(study: Study, budget_name: str, budget: Budget, shape, fresh: bool,

@@ -73,8 +73,9 @@ def init_ray(study: Study) -> float | None:
     quiet()
     _pickle_study_file_by_value(study)
     if _starting is not None:
-        starting, _starting = _starting, None
-        return starting.result()  # raises what ray.init raised
+        seconds = _starting.result()  # raises what ray.init raised
+        _starting = None  # (only now: an interrupt while waiting leaves it for `shutdown`)
+        return seconds
     if ray.is_initialized():
         return None
     _ours = True  # before ray.init: a start that fails or is interrupted is still shut down
@@ -127,7 +128,9 @@ def init_arguments() -> dict:
            "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2")}
     if address:  # attach to a cluster (KubeRay, `ray up`, or `ray start --head`)
         return {"address": address, "runtime_env": {"env_vars": env}, "log_to_driver": False}
-    return {"include_dashboard": False, "runtime_env": {"env_vars": env},
+    # "local": a new Ray of this study's own, even where `ray start` left a cluster's address
+    # for ray.init to find (a cluster is attached to through RAY_ADDRESS, above)
+    return {"address": "local", "include_dashboard": False, "runtime_env": {"env_vars": env},
             "log_to_driver": False, "configure_logging": False,
             # Ray starts a worker per core for the first driver's tasks; Tune gives every trial
             # actor a process of its own, so they would only cost start-up CPU and memory
@@ -148,17 +151,18 @@ def shutdown() -> None:
     """Shut down the Ray `init_ray` or `start_beside` started (a Ray the caller started keeps
     running)."""
     global _ours, _starting, _holding
-    if _starting is not None:  # a start still under way is let finish, then undone
-        starting, _starting = _starting, None
-        starting.exception()
-    if _ours:
-        if not os.environ.get("RAY_ADDRESS"):
-            _kill_autoscaler_monitor()
-        ray.shutdown()  # also ends what a half-finished ray.init started
-    _ours = False
-    if _holding is not None:  # the thread that started it may end now
-        _holding.set()
-        _holding = None
+    try:
+        if _starting is not None:  # a start still under way is let finish, then undone
+            _starting.exception()
+        if _ours:
+            if not os.environ.get("RAY_ADDRESS"):
+                _kill_autoscaler_monitor()
+            ray.shutdown()  # also ends what a half-finished ray.init started
+    finally:
+        _starting, _ours = None, False
+        if _holding is not None:  # the thread that started it may end now
+            _holding.set()
+            _holding = None
 
 
 def _kill_autoscaler_monitor() -> None:

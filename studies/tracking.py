@@ -20,6 +20,7 @@ import os
 import shutil
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,8 @@ def _create_store(uri: str) -> None:
     """A new SQLite store at `uri`. MLflow makes one by running its schema migrations one by
     one (about 2 s, paid by every new working folder), so the empty tables of the first store
     this MLflow version made are kept in the user's cache and copied. The copy holds no
-    experiment: MLflow adds its Default experiment, with this store's artifact folder, on
-    opening it."""
+    experiment: MLflow adds its Default experiment on opening it, as it does in a store it
+    made itself."""
     path = Path(uri.removeprefix(SQLITE_PREFIX))
     template = user_cache() / f"mlflow-{mlflow.__version__}-empty.db"
     # another name for the copy: MLflow caches what it opened per URI, a failed copy included
@@ -86,7 +87,7 @@ def _create_store(uri: str) -> None:
 def _keep_empty(store: Path, template: Path) -> None:
     """Keep a copy of the new `store` without its experiments as `template`; a cache that
     cannot be written only costs time."""
-    tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+    tmp = template.with_name(f".{template.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
         template.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store, tmp)

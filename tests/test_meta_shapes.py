@@ -63,3 +63,12 @@ def test_what_does_not_fit_is_refused_as_torch_refuses_it():
         with pytest.raises(RuntimeError, match="batch norm of 4 channels"):
             nn.BatchNorm2d(4, device="meta").eval()(x)
         assert nn.BatchNorm2d(8, device="meta").eval()(x) is x
+        with pytest.raises(RuntimeError, match="batch norm of 4 channels"):  # no running stats
+            nn.BatchNorm2d(4, track_running_stats=False, device="meta")(x)
+        # what it does not take is left to torch: operands by keyword, a number first, a mask
+        assert torch.add(input=x, other=torch.empty(8, 1, 1, device="meta")).shape == x.shape
+        with pytest.raises(RuntimeError):
+            torch.mul(x, other=torch.empty(2, 8, 4, 4, device="meta"))
+        assert torch.mul(0.5, x).shape == x.shape and F.gelu(input=x).shape == x.shape
+        mask = torch.empty(2, 8, 1, 1, dtype=torch.bool, device="meta")
+        assert (mask * x).dtype == x.dtype

@@ -1,5 +1,5 @@
 """Studies end to end: Ray Tune + Optuna + MLflow on tiny Fashion-MNIST subsets, resume without
-duplicates, --fresh, and one-line errors with exit status 2 before Ray starts."""
+duplicates, --fresh, and one-line errors with exit status 2 before any trial starts."""
 
 from __future__ import annotations
 
