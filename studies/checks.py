@@ -297,10 +297,11 @@ def local_resources(cpus_per_trial: int, gpus_per_trial: float, budget_name: str
 
 
 def preflight(study: Study, budget_name: str) -> None:
-    """Everything that can be checked before Ray starts, cheapest first and before anything is
-    written: points, the recipe against the data's size, the stores, folders and cluster the
-    environment names, this machine's CPUs and GPUs, and last the data itself. Raises
-    ValueError or OSError (the first line names what is wrong)."""
+    """Everything that can be checked before any trial starts (a local Ray starts beside these
+    checks: ray_setup.start_beside), cheapest first and before anything is written: points,
+    the recipe against the data's size, the stores, folders and cluster the environment
+    names, this machine's CPUs and GPUs, and last the data itself. Raises ValueError or
+    OSError (the first line names what is wrong)."""
     from trainers.data import load, parse, recipe_split
 
     from . import tracking

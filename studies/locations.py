@@ -1,7 +1,6 @@
 """Where a study keeps its state, from the environment or beside the working folder: the one
-module that decides it (light: the preflight checks read these before Ray, MLflow or Optuna is
-imported). The datasets' folder is the trainer's (trainers.data.data_root: ATLAS_DATA, else
-./data)."""
+module that decides it (light: importing it loads no torch, Ray, MLflow or Optuna). The
+datasets' folder is the trainer's (trainers.data.data_root: ATLAS_DATA, else ./data)."""
 
 from __future__ import annotations
 
