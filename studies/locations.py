@@ -34,8 +34,12 @@ def artifact_root() -> str:
 
 def user_cache() -> Path:
     """What this tool keeps between invocations for this user (never needed, only faster):
-    $XDG_CACHE_HOME/backbone-atlas, else ~/.cache/backbone-atlas."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "backbone-atlas"
+    $XDG_CACHE_HOME/backbone-atlas, else ~/.cache/backbone-atlas. RuntimeError where there is
+    no such folder to name (no home folder: a cache is never kept in the working folder)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    if not root.is_absolute():
+        raise RuntimeError(f"no user cache folder ({root} is not an absolute path)")
+    return root / "backbone-atlas"
 
 
 def ray_storage() -> str:

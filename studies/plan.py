@@ -71,9 +71,11 @@ def detectable_in_sd(looks: tuple[int, ...]) -> float:
     """The paired difference (in its standard deviations) the claim check finds with 80% power
     at the design's last look, at that look's level."""
     key = ",".join(map(str, looks))
-    path = _cache_file()
     try:
+        path = _cache_file()
         cached = json.loads(path.read_text())
+    except RuntimeError:  # no user cache folder: computed each time
+        path, cached = None, {}
     except (OSError, ValueError):
         cached = {}
     if not isinstance(cached, dict):
@@ -84,6 +86,8 @@ def detectable_in_sd(looks: tuple[int, ...]) -> float:
     from verdicts.sequential import Design
 
     value = detectable(1.0, looks[-1], Design(looks).nominal_alpha(len(looks) - 1))
+    if path is None:
+        return value
     try:  # a cache that cannot be written only costs time
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

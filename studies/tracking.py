@@ -70,10 +70,15 @@ def _create_store(uri: str) -> None:
     experiment: MLflow adds its Default experiment on opening it, as it does in a store it
     made itself."""
     path = Path(uri.removeprefix(SQLITE_PREFIX))
-    template = user_cache() / f"mlflow-{mlflow.__version__}-empty.db"
+    try:
+        template = user_cache() / f"mlflow-{mlflow.__version__}-empty.db"
+    except RuntimeError:  # no home folder to keep a cache in: MLflow makes every store
+        template = None
     # another name for the copy: MLflow caches what it opened per URI, a failed copy included
     copy = path.with_name(path.name + "-copied")
     try:
+        if template is None:
+            raise FileNotFoundError("no user cache")
         shutil.copyfile(template, copy)
         MlflowClient(tracking_uri=SQLITE_PREFIX + str(copy)).search_experiments(max_results=1)
         copy.replace(path)
@@ -81,7 +86,8 @@ def _create_store(uri: str) -> None:
     except Exception:  # none yet, or a damaged one: MLflow makes this store, which is kept
         copy.unlink(missing_ok=True)
     MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
-    _keep_empty(path, template)
+    if template is not None:
+        _keep_empty(path, template)
 
 
 def _keep_empty(store: Path, template: Path) -> None:

@@ -297,6 +297,21 @@ def test_a_new_store_is_made_from_an_empty_one_kept_in_the_cache(workdir, monkey
     assert len(made) == 1  # the damaged template was made again, the good one used as it was
 
 
+def test_without_a_home_folder_no_cache_is_kept_and_the_store_is_made(workdir, monkeypatch):
+    """No home folder (Path.home() gives "~" unexpanded): nothing is cached, least of all in
+    the working folder, and the store and the planned detectable effect are made as before."""
+    from pathlib import Path
+
+    from studies import tracking
+    from studies.plan import detectable_in_sd
+
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: Path("~")))
+    assert tracking.client().search_experiments()[0].name == "Default"
+    assert detectable_in_sd((2, 4)) > 0
+    assert sorted(p.name for p in workdir.iterdir() if p.suffix != ".lock") == ["mlruns.db"]
+
+
 def test_default_store_keeps_artifacts_in_mlartifacts(workdir):
     from studies import tracking
 
