@@ -73,21 +73,25 @@ def _create_store(uri: str) -> None:
     try:
         template = user_cache() / f"mlflow-{mlflow.__version__}-empty.db"
     except RuntimeError:  # no home folder to keep a cache in: MLflow makes every store
-        template = None
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+        return
+    if not _copied(template, path):  # none yet, or a damaged one: MLflow makes this store
+        MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+        _keep_empty(path, template)
+
+
+def _copied(template: Path, path: Path) -> bool:
+    """Whether a copy of `template` now stands at `path`, opened by MLflow once."""
     # another name for the copy: MLflow caches what it opened per URI, a failed copy included
     copy = path.with_name(path.name + "-copied")
     try:
-        if template is None:
-            raise FileNotFoundError("no user cache")
         shutil.copyfile(template, copy)
         MlflowClient(tracking_uri=SQLITE_PREFIX + str(copy)).search_experiments(max_results=1)
         copy.replace(path)
-        return
-    except Exception:  # none yet, or a damaged one: MLflow makes this store, which is kept
+        return True
+    except Exception:
         copy.unlink(missing_ok=True)
-    MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
-    if template is not None:
-        _keep_empty(path, template)
+        return False
 
 
 def _keep_empty(store: Path, template: Path) -> None:
