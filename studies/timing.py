@@ -65,15 +65,13 @@ class StudyClock:
         """A phase that began at `since` (wall clock) and ends now."""
         self.phases[name] = self.phases.get(name, 0.0) + max(0.0, time.time() - since)
 
-    def beside(self, name: str, seconds: float, host: str | None = None) -> None:
-        """A phase that ran on another thread while `host` ran (default: the next phase of
-        PHASES that the driver timed)."""
+    def beside(self, name: str, seconds: float, host: str) -> None:
+        """A phase that ran on another thread while the driver's phase `host` ran."""
         for phase in (name, host):
-            if phase is not None and phase not in PHASES:
+            if phase not in PHASES:
                 raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(PHASES)}")
         self.beside_phases[name] = self.beside_phases.get(name, 0.0) + seconds
-        if host is not None:
-            self.beside_host[name] = host
+        self.beside_host[name] = host
 
     def trial_finished(self, result: dict) -> None:
         """A trial's last report: count its own time if it trained in this invocation."""
@@ -112,18 +110,15 @@ class StudyClock:
         (Tune split into the trials' own time and the rest around them)."""
         total = self.total_s(now)
         trials = self.trials_s()
-        parts, waiting = [], []  # waiting: phases beside the next one timed
+        parts = []
         for name, label in PHASES.items():
-            if name in self.beside_phases and name not in self.beside_host:
-                waiting.append(name)
             if name not in self.phases:
                 continue
             seconds = self.phases[name]
-            hosted = [b for b, host in self.beside_host.items() if host == name] + waiting
+            hosted = [b for b, host in self.beside_host.items() if host == name]
             if hosted:
                 beside = ", ".join(f"{PHASES[b]} {self.beside_phases[b]:.1f} s" for b in hosted)
                 parts.append(f"{label} {seconds:.1f} s ({beside} beside it)")
-                waiting = []
             elif name == "tune":
                 together = f", up to {self.at_once} at once" if self.at_once > 1 else ""
                 parts.append(f"trials {trials:.1f} s ({self.trials} trained{together})")

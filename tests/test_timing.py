@@ -55,7 +55,7 @@ def test_time_nobody_measured_is_shown_as_other():
 
 def test_a_phase_beside_another_is_shown_with_it_and_not_added():
     clock = clock_of()
-    clock.beside("store", 2.5)
+    clock.beside("store", 2.5, host="ray_start")
     del clock.phases["store"]
     line = clock.line(1030.0)
     assert "Ray start 3.0 s (MLflow store 2.5 s beside it)" in line
@@ -73,7 +73,7 @@ def test_a_phase_beside_a_named_one_and_the_wait_after_it():
     del clock.phases["ray_start"], clock.phases["store"]
     clock.phases.update({"ray_wait": 0.5, "store_wait": 1.0})
     clock.beside("ray_start", 4.0, host="preflight")  # Ray started while preflight checked
-    clock.beside("store", 1.5)  # the store opened while the driver waited for Ray
+    clock.beside("store", 1.5, host="ray_wait")  # opened while the driver waited for Ray
     line = clock.line(1030.0)
     assert ("preflight 1.0 s (Ray start 4.0 s beside it) + waiting for Ray 0.5 s (MLflow "
             "store 1.5 s beside it) + waiting for the MLflow store 1.0 s + trials") in line
